@@ -1,0 +1,69 @@
+"""Answer a question with sentences quoted from the best passages, or say that nothing answers it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa import config
+from qa.index import Index, open_index
+from qa.retrieve import Passage, retrieve
+
+NOTHING_FOUND = "Nothing in the documents answers this question."
+MAX_SENTENCES = 3
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A short quoted answer with [n] markers, and the passages it cites (empty when abstaining)."""
+
+    question: str
+    text: str
+    passages: tuple[Passage, ...]
+    closest: tuple[Passage, ...] = ()  # when abstaining: the nearest passages, for a clearly marked low-confidence view
+
+    @property
+    def abstained(self) -> bool:
+        return not self.passages
+
+
+def answer(
+    question: str,
+    k: int = 5,
+    *,
+    index: Index | None = None,
+    corpus_dir: str | Path | None = None,
+    index_dir: str | Path | None = None,
+) -> Answer:
+    """Answer question from the corpus: one to three quoted sentences and the passages they come from.
+
+    Raises:
+        BadQuestion: the question has no words to search for.
+    """
+    index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.model_name())
+    passages = retrieve(question, k, index=index)
+    if not passages or max(p.relevance for p in passages) < threshold(index):
+        return Answer(question, NOTHING_FOUND, (), tuple(passages))
+    return Answer(question, compose(passages), tuple(passages))
+
+
+def threshold(index: Index) -> float:
+    """The relevance below which a question is taken to be about something the corpus does not cover.
+
+    Calibrated on the corpus itself: the highest similarity any everyday off-topic probe question
+    reached at build time.
+    """
+    scores = index.manifest.get("probe_scores") or [0.0]
+    return max(scores)
+
+
+def compose(passages: list[Passage]) -> str:
+    """Quote the best sentence of the top passage, and of the next ones when they are nearly as relevant."""
+    best = passages[0].relevance
+    quotes = []
+    for number, passage in enumerate(passages, start=1):
+        if len(quotes) == MAX_SENTENCES:
+            break
+        if number == 1 or passage.relevance >= 0.95 * best:
+            quotes.append(f"{passage.quote} [{number}]")
+    return " ".join(quotes)

@@ -1,0 +1,248 @@
+"""Split Documents into Chunks that follow their structure and keep their character offsets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from qa.documents import PAGE_BREAK, Document
+
+ITEM = re.compile(r"(?:[-*•▪●◦✓]\s*)+(?=\S)|\d{1,3}[.)](?=\s)|\(?[a-zA-Z]\)(?=\s)")
+MARKDOWN_HEADING = re.compile(r"#{1,6}\s")
+SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]*[A-Z0-9])")
+ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st no nos vs etc e.g i.e u.s u.k inc ltd co jr sr gen gov sen rep art fig vol "
+    "jan feb mar apr jun jul aug sep sept oct nov dec approx dept est min max".split()
+)
+TERMINAL = ".!?:;,\"'”’"
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How documents are cut; recorded in the index manifest so a change forces a re-embed."""
+
+    target_chars: int = 280  # a chunk is closed once it reaches this size ...
+    max_chars: int = 700  # ... and never grows past this, except for one over-long sentence
+    hard_max_chars: int = 1500  # a "sentence" longer than this (a table, a log line) is cut at a space
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document: the text at document.text[start:end]."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    context: str  # headings or list lead-in above the passage, not part of its text
+    location: str  # where it is, for people: "paragraph 4", "items 2-3", "page 2, paragraph 1"
+
+
+@dataclass(frozen=True)
+class _Block:
+    kind: str  # "heading", "paragraph", "lead" (ends with ':' and introduces a list) or "item"
+    start: int
+    end: int
+    page: int
+    number: int = 0  # paragraphs count through their page, items through their list
+
+
+def chunk_document(document: Document, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:
+    """Cut a document into passages at paragraph, item, heading and page boundaries."""
+    text = document.text
+    blocks = _numbered([piece for block in _blocks(text) for piece in _split_long(text, block, settings)])
+    multi_page = PAGE_BREAK in text
+    chunks: list[Chunk] = []
+    group: list[_Block] = []
+    heading = lead = ""  # the last heading seen, and the lead-in ("... as follows:") of the current list
+    context = ""
+
+    def close() -> None:
+        if not group:
+            return
+        start, end = group[0].start, group[-1].end
+        chunks.append(
+            Chunk(
+                doc_id=document.doc_id,
+                start=start,
+                end=end,
+                text=text[start:end],
+                context=context,
+                location=_location(group, multi_page),
+            )
+        )
+        group.clear()
+
+    for block in blocks:
+        if group and _starts_chunk(group, block, settings):
+            close()
+        if not group:
+            # what the passage is about, when that is said above it rather than in it
+            context = " — ".join(part for part in (heading, lead if block.kind == "item" else "") if part)
+        if block.kind == "heading":
+            # keep two levels: a slide's title above its sub-heading, say
+            line = _one_line(text[block.start : block.end])
+            heading, lead = (f"{heading.split(' — ')[-1]} — {line}" if heading else line), ""
+        elif block.kind == "lead":
+            lead = _one_line(text[block.start : block.end])
+        elif block.kind == "paragraph":
+            lead = ""
+        group.append(block)
+    close()
+    return chunks
+
+
+def _starts_chunk(group: list[_Block], block: _Block, settings: ChunkSettings) -> bool:
+    """Should block begin a new chunk rather than join the group before it?"""
+    if block.page != group[-1].page or block.end - group[0].start > settings.max_chars:
+        return True
+    if all(b.kind == "heading" for b in group):
+        return False  # headings stay with what follows them
+    if block.kind == "heading" or group[-1].end - group[0].start >= settings.target_chars:
+        return True
+    # a list is kept apart from the paragraphs around it, but stays with its lead-in
+    return (block.kind == "item") != (group[-1].kind in ("item", "lead"))
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Return (start, end) spans of the sentences in text; lines that are list items stay whole."""
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text):
+        start = line.start()
+        for end_match in SENTENCE_END.finditer(line.group()):
+            end = line.start() + end_match.end()
+            word = re.search(r"(\S+)$", text[start:end])
+            token = word.group(1).rstrip(".!?\"'”’)]").lower() if word else ""
+            if token in ABBREVIATIONS or re.fullmatch(r"[a-z]", token):
+                continue  # "Mr. Kono", "U.S. policy", "J. Smith" do not end a sentence
+            spans.append(_strip(text, start, end))
+            start = end
+        spans.append(_strip(text, start, line.end()))
+    return [span for span in spans if span[1] > span[0]]
+
+
+def _blocks(text: str) -> list[_Block]:
+    """Paragraphs, list items and headings with their offsets; wrapped lines are joined."""
+    blocks: list[_Block] = []
+    current: list[int] | None = None  # [start, end, is_item]
+    page = 1
+
+    def flush() -> None:
+        nonlocal current
+        if current:
+            blocks.append(_classify(text, current[0], current[1], bool(current[2]), page))
+        current = None
+
+    for line in re.finditer(r"[^\n]*", text):
+        raw = line.group()
+        if PAGE_BREAK in raw:
+            flush()
+            page += raw.count(PAGE_BREAK)
+            continue
+        start, end = _strip(text, line.start(), line.end())
+        if start == end:
+            flush()
+            continue
+        content = text[start:end]
+        is_item = ITEM.match(content) is not None
+        is_heading_line = MARKDOWN_HEADING.match(content) is not None
+        if current and not is_item and not is_heading_line and _continues(text[current[0] : current[1]], content):
+            current[1] = end
+            continue
+        flush()
+        current = [start, end, is_item]
+    flush()
+    return blocks
+
+
+def _continues(previous: str, line: str) -> bool:
+    """Is line the wrapped continuation of previous (same paragraph), rather than a new one?"""
+    last_line = previous.rsplit("\n", 1)[-1]
+    if MARKDOWN_HEADING.match(last_line) or last_line.rstrip("*_ ").endswith(tuple(".!?:;")):
+        return False
+    return line[0].islower() or len(last_line) > 60
+
+
+def _classify(text: str, start: int, end: int, is_item: bool, page: int) -> _Block:
+    content = text[start:end]
+    if is_item:
+        return _Block("item", start, end, page)
+    plain = content.strip("#*_ ")
+    if MARKDOWN_HEADING.match(content) or (
+        "\n" not in content and len(plain) <= 100 and len(plain.split()) <= 14 and not plain.endswith(tuple(TERMINAL))
+    ):
+        return _Block("heading", start, end, page)
+    if content.rstrip("*_ ").endswith(":"):
+        return _Block("lead", start, end, page)
+    return _Block("paragraph", start, end, page)
+
+
+def _split_long(text: str, block: _Block, settings: ChunkSettings) -> list[_Block]:
+    """Cut a block longer than max_chars between sentences (or, for a huge sentence, at spaces)."""
+    if block.end - block.start <= settings.max_chars:
+        return [block]
+    pieces: list[_Block] = []
+    piece_start = block.start
+    spans = [(block.start + s, block.start + e) for s, e in split_sentences(text[block.start : block.end])]
+    for s, e in (part for span in spans for part in _cut_huge(text, span, settings.hard_max_chars)):
+        if e - piece_start > settings.max_chars and s > piece_start:
+            pieces.append(_Block(block.kind, piece_start, _strip(text, piece_start, s)[1], block.page))
+            piece_start = s
+    pieces.append(_Block(block.kind, piece_start, block.end, block.page))
+    return pieces
+
+
+def _cut_huge(text: str, span: tuple[int, int], limit: int) -> list[tuple[int, int]]:
+    start, end = span
+    parts = []
+    while end - start > limit:
+        cut = text.rfind(" ", start + limit // 2, start + limit)
+        cut = cut if cut > start else start + limit
+        parts.append((start, cut))
+        start = _strip(text, cut, end)[0]
+    parts.append((start, end))
+    return parts
+
+
+def _numbered(blocks: list[_Block]) -> list[_Block]:
+    numbered, paragraph, item, page = [], 0, 0, 0
+    for block in blocks:
+        if block.page != page:
+            page, paragraph, item = block.page, 0, 0
+        if block.kind == "item":
+            item += 1
+        else:
+            paragraph, item = paragraph + 1, 0
+        numbered.append(replace(block, number=item or paragraph))
+    return numbered
+
+
+def _location(group: list[_Block], multi_page: bool) -> str:
+    items = [block for block in group if block.kind == "item"]
+    body = items or [block for block in group if block.kind != "heading"] or group
+    first, last = body[0].number, body[-1].number
+    noun = "item" if items else "paragraph"
+    where = f"{noun} {first}" if first == last else f"{noun}s {first}-{last}"
+    return f"page {group[0].page}, {where}" if multi_page else where
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.strip("#*_ \n").split())[:200]
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def searchable_text(chunk: Chunk, document: Document) -> str:
+    """What is embedded and keyword-indexed for a chunk: its text with the context it lives in.
+
+    A bullet "Semiconductors: ..." says nothing of which council agreed it; the document's title,
+    date and the heading above the bullet do. They count for retrieval but are not shown as the passage.
+    """
+    header = " — ".join(part for part in (document.title, document.date, chunk.context) if part)
+    return f"{header}\n{chunk.text}"

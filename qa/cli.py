@@ -1,0 +1,138 @@
+"""The qa command: index, ask, serve, eval. Thin calls into the library."""
+
+from __future__ import annotations
+
+import json
+import logging
+import runpy
+import sys
+from dataclasses import asdict
+from functools import wraps
+
+import click
+
+from qa import config
+from qa.errors import QAError
+
+CORPUS = click.option("--corpus", "corpus_dir", envvar="QA_CORPUS_DIR", type=click.Path(file_okay=False),
+                      help="Folder of documents. [env: QA_CORPUS_DIR; default: corpus/]")
+INDEX = click.option("--index", "index_dir", envvar="QA_INDEX_DIR", type=click.Path(file_okay=False),
+                     help="Folder of the built index. [env: QA_INDEX_DIR; default: index/]")
+MODEL = click.option("--model", envvar="QA_MODEL", help="sentence-transformers model name or folder. [env: QA_MODEL]")
+
+
+def friendly(command):
+    """Turn the library's errors into one-line messages instead of tracebacks."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except QAError as error:
+            raise click.ClickException(str(error)) from error
+
+    return wrapper
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (model loading, embedding).")
+def main(verbose: bool) -> None:
+    """Ask questions about the EU–Japan Digital Partnership documents and get quoted, cited answers.
+
+    \b
+    Examples:
+        qa index
+        qa ask "Who co-chaired the third Digital Partnership Council?"
+        qa ask --json "Who leads the 6G MIRAI-HARMONY project?"
+        qa serve
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+
+
+@main.command()
+@CORPUS
+@INDEX
+@MODEL
+@friendly
+def index(corpus_dir, index_dir, model) -> None:
+    """Build or update the index after documents were added, changed or removed.
+
+    Only chunks whose text is new are embedded.
+
+    \b
+    Example:
+        cp report.pdf corpus/ && qa index
+    """
+    import qa
+
+    report = qa.build_index(corpus_dir, index_dir, model=model, progress=sys.stderr.isatty())
+    click.echo(report.summary())
+
+
+@main.command()
+@click.argument("question")
+@click.option("-k", default=5, show_default=True, help="How many passages to return.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer and passages as JSON.")
+@CORPUS
+@INDEX
+@friendly
+def ask(question, k, as_json, corpus_dir, index_dir) -> None:
+    """Answer QUESTION with quoted sentences and numbered, cited sources.
+
+    \b
+    Example:
+        qa ask "When will the fourth Digital Partnership Council take place?"
+    """
+    from qa.answer import answer
+
+    result = answer(question, k, corpus_dir=corpus_dir, index_dir=index_dir)
+    if as_json:
+        payload = {
+            "question": result.question,
+            "answer": result.text,
+            "abstained": result.abstained,
+            "passages": [asdict(p) | {"citation": p.citation} for p in result.passages],
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    click.echo(result.text)
+    for number, passage in enumerate(result.passages, start=1):
+        click.echo(f"\n[{number}] {passage.citation}")
+        click.echo("    " + " ".join(passage.text.split()))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="QA_HOST", help="Address to listen on.")
+@click.option("--port", default=7860, show_default=True, envvar="QA_PORT", help="Port to listen on.")
+def serve(host, port) -> None:
+    """Start the web chat (the same as python app.py)."""
+    sys.argv = ["app.py", "--host", host, "--port", str(port)]
+    runpy.run_path(str(config.REPOSITORY / "app.py"), run_name="__main__")
+
+
+@main.command(name="eval")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False))
+@click.option("-k", default=5, show_default=True, help="Passages per question.")
+@click.option("--baselines/--no-baselines", default=True, show_default=True,
+              help="Also score the BM25 and fixed-size dense baselines in the same run.")
+@click.option("--markdown", is_flag=True, help="Print the table as Markdown (for BENCHMARKS.md).")
+@CORPUS
+@INDEX
+@friendly
+def evaluate(questions, k, baselines, markdown, corpus_dir, index_dir) -> None:
+    """Score retrieval and answers on a question file (JSONL: kinds fact, multi, out_of_scope).
+
+    \b
+    Example:
+        qa eval ../shared/eval/dev_qa.jsonl
+    """
+    from qa import evaluate as evaluation
+
+    results = evaluation.run(questions, k=k, corpus_dir=config.corpus_dir(corpus_dir),
+                             index_dir=config.index_dir(index_dir), baselines=baselines)
+    click.echo(evaluation.table(results, markdown=markdown))
+    misses = evaluation.misses(results[0])
+    if misses:
+        click.echo("\nMisses of " + results[0].name + ":")
+        for line in misses:
+            click.echo("  " + line)

@@ -1,0 +1,183 @@
+"""Read corpus files (.txt, .md, .html, .pdf) into Documents with their metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from qa.errors import UnreadableDocument, UnsupportedFormat
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
+MAX_FILE_BYTES = 20_000_000
+PAGE_BREAK = "\f"  # PDF pages and slides are separated by a form feed in Document.text
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+METADATA_KEYS = ("title", "publisher", "date", "url", "language")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One corpus file: its text and what is known about it."""
+
+    doc_id: str  # path relative to the corpus folder, with forward slashes
+    text: str
+    title: str
+    publisher: str = ""
+    date: str = ""  # ISO 8601 (YYYY-MM-DD) where known
+    url: str = ""
+    language: str = ""
+    sha256: str = ""  # of the file's bytes: what the index compares to notice changes
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+
+def read_document(path: Path, doc_id: str | None = None) -> Document:
+    """Read one file into a Document.
+
+    Raises:
+        UnsupportedFormat: the file's suffix has no reader.
+        UnreadableDocument: the file is empty, binary, too large or fails to parse.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UnsupportedFormat(
+            f"{path.name}: unsupported format {suffix or '(none)'}; use one of {', '.join(SUFFIXES)}"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UnreadableDocument(f"{path.name}: cannot read the file ({error.strerror})") from error
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableDocument(
+            f"{path.name}: {len(data) / 1e6:.0f} MB is larger than the "
+            f"{MAX_FILE_BYTES / 1e6:.0f} MB limit; split it into smaller documents"
+        )
+    reader = _read_pdf if suffix == ".pdf" else _read_html if suffix in (".html", ".htm") else _read_text
+    metadata, text = reader(data, path.name)
+    text = text.strip()
+    if not text:
+        raise UnreadableDocument(f"{path.name}: no text found (empty, or a scanned PDF without a text layer)")
+    return Document(
+        doc_id=doc_id or path.name,
+        text=text,
+        title=metadata.get("title") or _first_line(text) or path.stem,
+        publisher=metadata.get("publisher", ""),
+        date=metadata.get("date", ""),
+        url=metadata.get("url", ""),
+        language=metadata.get("language", ""),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
+    """Read every supported file below corpus_dir; files that fail are skipped with a warning."""
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    seen: dict[str, str] = {}
+    for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file() or p.is_symlink()):
+        doc_id = path.relative_to(corpus_dir).as_posix()
+        if any(part.startswith(".") for part in Path(doc_id).parts):
+            continue  # hidden files and folders, e.g. an upload still being written
+        try:
+            document = read_document(path, doc_id)
+        except (UnsupportedFormat, UnreadableDocument) as error:
+            skipped.append(Skipped(doc_id, str(error)))
+            log.warning("skipped %s", error)
+            continue
+        if document.sha256 in seen:
+            reason = f"{doc_id}: same content as {seen[document.sha256]}; indexed once"
+            skipped.append(Skipped(doc_id, reason))
+            log.warning("skipped %s", reason)
+            continue
+        seen[document.sha256] = doc_id
+        documents.append(document)
+    return documents, skipped
+
+
+def decode(data: bytes, name: str) -> str:
+    """Decode bytes with the first encoding that works; refuse binary data."""
+    if b"\x00" in data[:8192]:
+        raise UnreadableDocument(f"{name}: looks like a binary file, not text")
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableDocument(f"{name}: text is in an unknown encoding; save it as UTF-8")  # pragma: no cover
+
+
+def _read_text(data: bytes, name: str) -> tuple[dict[str, str], str]:
+    text = decode(data, name).replace("\r\n", "\n").replace("\r", "\n")
+    match = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL)
+    if not match:
+        return {}, text
+    try:
+        header = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as error:
+        raise UnreadableDocument(f"{name}: the metadata header between '---' lines is not valid YAML ({error})")
+    if not isinstance(header, dict):
+        raise UnreadableDocument(f"{name}: the metadata header must be 'key: value' lines")
+    metadata = {key: _as_text(header[key]) for key in METADATA_KEYS if header.get(key) is not None}
+    return metadata, text[match.end() :]
+
+
+def _read_html(data: bytes, name: str) -> tuple[dict[str, str], str]:
+    import trafilatura  # imported here: it is slow to import and only HTML needs it
+
+    html = decode(data, name)
+    extracted = trafilatura.bare_extraction(
+        html, with_metadata=True, include_tables=True, include_comments=False, favor_recall=True
+    )
+    text = (extracted.text if extracted else "") or trafilatura.html2txt(html) or ""
+    metadata = {}
+    if extracted:
+        for key, value in (("title", extracted.title), ("date", extracted.date), ("url", extracted.url)):
+            if value:
+                metadata[key] = value
+        if extracted.sitename:
+            metadata["publisher"] = extracted.sitename
+    return metadata, text
+
+
+def _read_pdf(data: bytes, name: str) -> tuple[dict[str, str], str]:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        info = reader.metadata or {}
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as error:
+        raise UnreadableDocument(f"{name}: the PDF cannot be parsed ({error})") from error
+    metadata = {}
+    if info.get("/Title"):
+        metadata["title"] = str(info["/Title"])
+    created = getattr(reader.metadata, "creation_date", None) if reader.metadata else None
+    if created:
+        metadata["date"] = created.date().isoformat()
+    return metadata, f"\n{PAGE_BREAK}\n".join(page.strip() for page in pages)
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    return str(value).strip()
+
+
+def _first_line(text: str) -> str:
+    line = text.lstrip().split("\n", 1)[0].strip(" #*")
+    return line[:120]

@@ -1,0 +1,33 @@
+"""Errors the library raises; each message says how to fix the problem."""
+
+
+class QAError(Exception):
+    """Base class for every error this package raises on purpose."""
+
+
+class IndexNotFound(QAError):
+    """There is no usable index where one was expected."""
+
+
+class IndexCorrupt(QAError):
+    """Index files are missing, truncated or inconsistent."""
+
+
+class ModelMismatch(QAError):
+    """The index was built with another model or other chunker settings."""
+
+
+class UnsupportedFormat(QAError):
+    """A file's format cannot be read."""
+
+
+class UnreadableDocument(QAError):
+    """A file exists but its text cannot be extracted."""
+
+
+class BadQuestion(QAError):
+    """A question that cannot be searched (empty, only symbols, ...)."""
+
+
+class ModelNotAvailable(QAError):
+    """The embedding model cannot be loaded without downloading it."""
