@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qa import config
 from qa.index import Index, open_index
-from qa.retrieve import Passage, retrieve
+from qa.retrieve import Passage, search
 
 NOTHING_FOUND = "Nothing in the documents answers this question."
 MAX_SENTENCES = 3
@@ -41,17 +41,17 @@ def answer(
         BadQuestion: the question has no words to search for.
     """
     index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.model_name())
-    passages = retrieve(question, k, index=index)
-    if not passages or max(p.relevance for p in passages) < threshold(index):
+    passages, evidence = search(question, k, index)
+    if not passages or evidence <= threshold(index):
         return Answer(question, NOTHING_FOUND, (), tuple(passages))
     return Answer(question, compose(passages), tuple(passages))
 
 
 def threshold(index: Index) -> float:
-    """The relevance below which a question is taken to be about something the corpus does not cover.
+    """The evidence at or below which a question is taken to be about something the corpus does not cover.
 
-    Calibrated on the corpus itself: the highest similarity any everyday off-topic probe question
-    reached at build time.
+    Calibrated on the corpus itself, not a fixed number: the most evidence any of the everyday
+    off-topic probe questions (qa/probes.py) found in this corpus when the index was built.
     """
     scores = index.manifest.get("probe_scores") or [0.0]
     return max(scores)

@@ -7,6 +7,7 @@ leaves the previous index in place and readers never see a half-written one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -16,22 +17,19 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from qa.chunks import Chunk, ChunkSettings, chunk_document, searchable_text
+import numpy as np
+
+from qa.chunks import Chunk, ChunkSettings, chunk_document, searchable_text, split_sentences
 from qa.documents import Document, Skipped, read_corpus
 from qa.errors import IndexCorrupt, IndexNotFound, ModelMismatch
 from qa.probes import OFF_TOPIC_PROBES
 from qa.vectors import Embedder
 
-if TYPE_CHECKING:
-    import numpy as np
-
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
-FILES = ("manifest.json", "documents.jsonl", "chunks.jsonl", "dense.faiss", "keywords")
 KEEP_GENERATIONS = 2  # the current one and the one before, which a reader may still be opening
 
 
@@ -73,7 +71,9 @@ class Index:
     manifest: dict
     documents: dict[str, Document]
     chunks: list[Chunk]
-    dense: object  # faiss.Index over unit vectors: inner product is cosine similarity
+    dense: object  # faiss index of chunk vectors (with their context); inner product on unit vectors is cosine
+    sentences: object  # faiss index of the chunks' sentences, in chunk order
+    sentence_start: np.ndarray  # chunk i's sentences are rows sentence_start[i]:sentence_start[i + 1]
     keywords: object  # bm25s.BM25 over the same chunks, same order
     embedder: Embedder = field(repr=False)
 
@@ -83,27 +83,45 @@ class Index:
         folder = current_generation(index_dir)
         try:
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
             documents = [Document(**row) for row in _read_jsonl(folder / "documents.jsonl")]
             chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
         except (OSError, ValueError, TypeError) as error:
             raise IndexCorrupt(f"The index in {folder} is damaged ({error}); rebuild it with 'qa index'") from error
         if manifest.get("format") != FORMAT_VERSION:
-            raise ModelMismatch(f"The index in {index_dir} has an older format; rebuild it with 'qa index'")
+            raise ModelMismatch(f"The index in {index_dir} has another format; rebuild it with 'qa index'")
         embedder = embedder or Embedder(manifest["model"])
         if embedder.name != manifest["model"]:
             raise ModelMismatch(
                 f"The index in {index_dir} was built with {manifest['model']!r}, not {embedder.name!r}; "
                 f"rebuild it with 'qa index' or set QA_MODEL={manifest['model']}"
             )
-        dense, keywords = _read_searchers(folder)
-        if dense.ntotal != len(chunks) or dense.d != manifest["dimension"]:
-            raise IndexCorrupt(f"The index in {folder} has {dense.ntotal} vectors for {len(chunks)} chunks; rebuild it with 'qa index'")
-        return cls(folder, manifest, {d.doc_id: d for d in documents}, chunks, dense, keywords, embedder)
+        dense, sentences, keywords = _read_searchers(folder)
+        sentence_start = np.asarray(rows.get("sentence_start", []), dtype=np.int64)
+        if (
+            dense.ntotal != len(chunks)
+            or dense.d != manifest["dimension"]
+            or len(sentence_start) != len(chunks) + 1
+            or sentences.ntotal != sentence_start[-1]
+        ):
+            raise IndexCorrupt(f"The files of the index in {folder} disagree; rebuild it with 'qa index'")
+        return cls(folder, manifest, {d.doc_id: d for d in documents}, chunks, dense, sentences, sentence_start,
+                   keywords, embedder)
 
-    def dense_scores(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """The n chunks nearest to a unit query vector, as (chunk number, cosine), best first."""
+    def dense_scores(self, vector: np.ndarray, n: int) -> dict[int, float]:
+        """The n chunks nearest to a unit query vector: {chunk number: cosine}."""
         scores, ids = self.dense.search(vector.reshape(1, -1), min(n, len(self.chunks)))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+
+    def sentence_scores(self, vector: np.ndarray, n: int) -> dict[int, float]:
+        """The chunks holding the n sentences nearest to the query: {chunk number: best sentence cosine}."""
+        scores, ids = self.sentences.search(vector.reshape(1, -1), min(n, self.sentences.ntotal))
+        best: dict[int, float] = {}
+        for row, score in zip(ids[0], scores[0]):
+            if row >= 0:
+                chunk = int(np.searchsorted(self.sentence_start, row, side="right") - 1)
+                best.setdefault(chunk, float(score))
+        return best
 
     def keyword_scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for query (zero where no query word occurs)."""
@@ -112,10 +130,18 @@ class Index:
         tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False)
         return self.keywords.get_scores(tokens[0])
 
-    def vectors(self, ids: list[int]) -> np.ndarray:
-        import numpy as np
+    def evidence(self, vector: np.ndarray, terms: set[str]) -> float:
+        """How much the corpus has to say about a question; see evidence()."""
+        return evidence(self.dense, self.sentences, self.keywords, vector, terms)
 
+    def vectors(self, ids: list[int]) -> np.ndarray:
+        """The stored vectors of chunks ids (with their context)."""
         return np.vstack([self.dense.reconstruct(i) for i in ids]) if ids else np.zeros((0, self.dense.d), "float32")
+
+    def sentence_vectors(self, chunk: int) -> np.ndarray:
+        """The stored vectors of one chunk's sentences, in order."""
+        start, end = int(self.sentence_start[chunk]), int(self.sentence_start[chunk + 1])
+        return self.sentences.reconstruct_n(start, end - start)
 
 
 def build_index(
@@ -126,7 +152,7 @@ def build_index(
     settings: ChunkSettings = ChunkSettings(),
     progress: bool = False,
 ) -> BuildReport:
-    """Build or update the index of corpus_dir in index_dir, embedding only chunks whose text is new."""
+    """Build or update the index of corpus_dir in index_dir, embedding only texts that are new."""
     started = time.perf_counter()
     embedder = embedder or Embedder()
     documents, skipped = read_corpus(corpus_dir)
@@ -136,20 +162,20 @@ def build_index(
     chunks = [chunk for document in documents for chunk in chunk_document(document, settings)]
     by_id = {d.doc_id: d for d in documents}
     texts = [searchable_text(chunk, by_id[chunk.doc_id]) for chunk in chunks]
-    keys = [_key(embedder.name, text) for text in texts]
-
-    reused, note = _reusable_vectors(index_dir, previous, embedder, set(keys))
-    missing = [i for i, key in enumerate(keys) if key not in reused]
-    log.info("embedding %d of %d chunks", len(missing), len(chunks))
-    fresh = embedder.embed([texts[i] for i in missing], progress=progress)
-    import numpy as np
-
-    matrix = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
-    for row, i in enumerate(missing):
-        matrix[i] = fresh[row]
-    for i, key in enumerate(keys):
-        if key in reused:
-            matrix[i] = reused[key]
+    sentences = [[chunk.text[s:e] for s, e in split_sentences(chunk.text)] or [chunk.text] for chunk in chunks]
+    sentence_start = [0]
+    for parts in sentences:
+        sentence_start.append(sentence_start[-1] + len(parts))
+    rows = {
+        "chunks": [_key(embedder.name, text) for text in texts],
+        "sentences": [_key(embedder.name, text) for parts in sentences for text in parts],
+        "sentence_start": sentence_start,
+    }
+    old, note = _previous_vectors(index_dir, previous, embedder)
+    chunk_vectors, embedded = _embed_new(embedder, texts, rows["chunks"], old, progress)
+    flat = [text for parts in sentences for text in parts]
+    sentence_vectors, _ = _embed_new(embedder, flat, rows["sentences"], old, progress)
+    searchers = _make_searchers(chunk_vectors, sentence_vectors, texts)
     probe_vectors = embedder.embed(list(OFF_TOPIC_PROBES))
 
     manifest = {
@@ -159,11 +185,15 @@ def build_index(
         "chunker": asdict(settings),
         "documents": {d.doc_id: {"sha256": d.sha256, "title": d.title, "date": d.date} for d in documents},
         "chunks": len(chunks),
-        "keys": keys,
-        "probe_scores": _best_scores(matrix, probe_vectors),
+        "sentences": len(flat),
+        # how much evidence everyday off-topic questions find in this corpus; answer() abstains below it
+        "probe_scores": [
+            round(evidence(*searchers, vector, query_terms(probe)), 4)
+            for probe, vector in zip(OFF_TOPIC_PROBES, probe_vectors)
+        ],
         "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    folder = _write_generation(index_dir, manifest, documents, chunks, matrix, texts)
+    folder = _write_generation(index_dir, manifest, rows, documents, chunks, searchers)
     return BuildReport(
         added=tuple(sorted(set(new_docs) - set(old_docs))),
         changed=tuple(sorted(d for d in new_docs if d in old_docs and old_docs[d]["sha256"] != new_docs[d])),
@@ -171,11 +201,25 @@ def build_index(
         unchanged=tuple(sorted(d for d in new_docs if d in old_docs and old_docs[d]["sha256"] == new_docs[d])),
         skipped=tuple(skipped),
         chunks=len(chunks),
-        embedded=len(missing),
+        embedded=embedded,
         seconds=time.perf_counter() - started,
         path=str(folder),
         note=note,
     )
+
+
+def _embed_new(embedder: Embedder, texts: list[str], keys: list[str], old: dict, progress: bool):
+    """Vectors for texts, reusing the previous generation's where the key (model + text) is the same."""
+    missing = [i for i, key in enumerate(keys) if key not in old]
+    log.info("embedding %d of %d texts", len(missing), len(texts))
+    fresh = embedder.embed([texts[i] for i in missing], progress=progress)
+    matrix = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    for i, key in enumerate(keys):
+        if key in old:
+            matrix[i] = old[key]
+    if missing:
+        matrix[missing] = fresh
+    return matrix, len(missing)
 
 
 def is_stale(corpus_dir: Path, index_dir: Path) -> bool:
@@ -201,21 +245,32 @@ def current_generation(index_dir: Path) -> Path:
     return folder
 
 
-def _write_generation(index_dir, manifest, documents, chunks, matrix, texts) -> Path:
+def _make_searchers(chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, texts: list[str]):
     import bm25s
     import faiss
 
+    dense = faiss.IndexFlatIP(chunk_vectors.shape[1])
+    dense.add(chunk_vectors)
+    sentences = faiss.IndexFlatIP(sentence_vectors.shape[1])
+    sentences.add(sentence_vectors)
+    keywords = bm25s.BM25()
+    keywords.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False), show_progress=False)
+    return dense, sentences, keywords
+
+
+def _write_generation(index_dir, manifest, rows, documents, chunks, searchers) -> Path:
+    import faiss
+
+    dense, sentences, keywords = searchers
     index_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=index_dir))
     try:
-        dense = faiss.IndexFlatIP(matrix.shape[1])
-        dense.add(matrix)
         faiss.write_index(dense, str(staging / "dense.faiss"))
-        keywords = bm25s.BM25()
-        keywords.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False), show_progress=False)
+        faiss.write_index(sentences, str(staging / "sentences.faiss"))
         keywords.save(str(staging / "keywords"), show_progress=False)
         _write_jsonl(staging / "documents.jsonl", (asdict(d) for d in documents))
         _write_jsonl(staging / "chunks.jsonl", (asdict(c) for c in chunks))
+        (staging / "rows.json").write_text(json.dumps(rows), encoding="utf-8")
         # the manifest goes last: a folder without one was never finished
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         _fsync_tree(staging)
@@ -233,20 +288,23 @@ def _write_generation(index_dir, manifest, documents, chunks, matrix, texts) -> 
     return folder
 
 
-def _reusable_vectors(index_dir: Path, previous: dict, embedder: Embedder, wanted: set[str]) -> tuple[dict, str]:
-    """Vectors of the previous generation, by key, where the same model made them."""
+def _previous_vectors(index_dir: Path, previous: dict, embedder: Embedder) -> tuple[dict, str]:
+    """Chunk and sentence vectors of the current generation, by key, where the same model made them."""
     if not previous:
         return {}, ""
     if previous.get("model") != embedder.name or previous.get("format") != FORMAT_VERSION:
-        return {}, f"the previous index used model {previous.get('model')!r}: every chunk was re-embedded"
+        return {}, f"the previous index used model {previous.get('model')!r}: everything was re-embedded"
     try:
-        dense, _ = _read_searchers(current_generation(index_dir), keywords=False)
-    except (IndexNotFound, IndexCorrupt, RuntimeError) as error:
-        return {}, f"the previous index could not be read ({error}): every chunk was re-embedded"
-    keys = previous.get("keys", [])
-    if dense.ntotal != len(keys):
-        return {}, "the previous index was inconsistent: every chunk was re-embedded"
-    return {key: dense.reconstruct(i) for i, key in enumerate(keys) if key in wanted}, ""
+        folder = current_generation(index_dir)
+        rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
+        dense, sentences, _ = _read_searchers(folder, keywords=False)
+    except (IndexNotFound, IndexCorrupt, OSError, ValueError) as error:
+        return {}, f"the previous index could not be read ({error}): everything was re-embedded"
+    if dense.ntotal != len(rows["chunks"]) or sentences.ntotal != len(rows["sentences"]):
+        return {}, "the previous index was inconsistent: everything was re-embedded"
+    old = dict(zip(rows["chunks"], dense.reconstruct_n(0, dense.ntotal)))
+    old.update(zip(rows["sentences"], sentences.reconstruct_n(0, sentences.ntotal)))
+    return old, ""
 
 
 def _previous_manifest(index_dir: Path) -> dict:
@@ -262,23 +320,54 @@ def _read_searchers(folder: Path, keywords: bool = True):
 
     try:
         dense = faiss.read_index(str(folder / "dense.faiss"))
+        sentences = faiss.read_index(str(folder / "sentences.faiss"))
         bm25 = bm25s.BM25.load(str(folder / "keywords"), mmap=False, show_progress=False) if keywords else None
     except (RuntimeError, OSError, ValueError) as error:
         raise IndexCorrupt(f"The index in {folder} is damaged ({error}); rebuild it with 'qa index'") from error
-    return dense, bm25
+    return dense, sentences, bm25
 
 
-def _best_scores(matrix: np.ndarray, queries: np.ndarray) -> list[float]:
-    """For each query vector, its highest cosine with any chunk."""
-    if len(matrix) == 0:
-        return []
-    return [round(float(s), 4) for s in (queries @ matrix.T).max(axis=1)]
+def evidence(dense, sentences, keywords, vector: np.ndarray, terms: set[str]) -> float:
+    """How much the corpus has to say about a question: the best cosine of any chunk or sentence,
+    plus the largest share of the question's terms, weighted by rarity (IDF), that one chunk holds.
+
+    The keyword half catches names the embedding model does not know ("Where does Maslow teach?");
+    the dense half catches paraphrases. Off-topic questions score low on both.
+    """
+    best = max((float(index.search(vector.reshape(1, -1), 1)[0][0][0]) for index in (dense, sentences) if index.ntotal),
+               default=0.0)
+    return best + coverage(keywords, terms)
+
+
+def coverage(keywords, terms: set[str]) -> float:
+    """The largest IDF-weighted share of terms found together in one chunk (0 to 1)."""
+    if not terms:
+        return 0.0
+    n = keywords.scores["num_docs"]
+    indptr, indices = keywords.scores["indptr"], keywords.scores["indices"]
+    found = np.zeros(n)
+    total = 0.0
+    for term in terms:
+        token = keywords.vocab_dict.get(term)
+        chunks = indices[indptr[token] : indptr[token + 1]] if token is not None else indices[:0]
+        weight = float(np.log(1 + (n - len(chunks) + 0.5) / (len(chunks) + 0.5)))  # BM25's IDF
+        total += weight
+        found[chunks] += weight
+    return float(found.max() / total) if total else 0.0
+
+
+def query_terms(text: str) -> set[str]:
+    """The stemmed, stop-word-free words of text, as the keyword index sees them."""
+    import bm25s
+
+    return set(bm25s.tokenize([text], stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False)[0])
 
 
 def _key(model: str, text: str) -> str:
     return hashlib.sha256(f"{model}\0{text}".encode()).hexdigest()[:24]
 
 
+@functools.cache
 def _stemmer():
     import Stemmer
 

@@ -12,11 +12,11 @@ from qa import config
 from qa.chunks import Chunk, split_sentences
 from qa.documents import Document
 from qa.errors import BadQuestion
-from qa.index import Index, open_index
+from qa.index import Index, open_index, query_terms
 
 MAX_QUESTION_CHARS = 1000
-CANDIDATES = 60  # from each of dense and keyword search, before fusion
-RRF_K = 60  # reciprocal rank fusion's damping constant, as in Cormack et al. (2009)
+CANDIDATES = 60  # from each of chunk, sentence and keyword search, before fusion
+DENSE_WEIGHT = 0.4  # share of the dense side in the fused score; keywords get the rest (measured: BENCHMARKS.md)
 WORD = re.compile(r"\w+")
 
 
@@ -67,16 +67,36 @@ def retrieve(
     Raises:
         BadQuestion: the query has no words to search for.
     """
-    query = clean_question(query)
     index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.model_name())
+    return search(query, k, index)[0]
+
+
+def search(query: str, k: int, index: Index) -> tuple[list[Passage], float]:
+    """The k best passages for query, and how much evidence the corpus holds for it (see index.evidence)."""
+    query = clean_question(query)
     if not index.chunks or k < 1:
-        return []
+        return [], 0.0
     vector = index.embedder.embed([query])[0]
-    dense = dict(index.dense_scores(vector, CANDIDATES))
+    terms = query_terms(query)
     keyword = index.keyword_scores(query)
-    fused = fuse(dense, keyword, CANDIDATES)
-    chosen = diverse([(i, fused[i]) for i in sorted(fused, key=fused.get, reverse=True)], index.chunks, k)
-    return [_passage(index, i, score, dense.get(i), vector, query) for i, score in chosen]
+    ids = sorted(
+        set(index.dense_scores(vector, CANDIDATES))
+        | set(index.sentence_scores(vector, CANDIDATES))
+        | {int(i) for i in np.argsort(-keyword)[:CANDIDATES] if keyword[i] > 0}
+    )
+    # the second look: every sentence of every candidate, against the question
+    chunk_cosine = index.vectors(ids) @ vector
+    sentence_cosine = [index.sentence_vectors(i) @ vector for i in ids]
+    best_sentence = np.array([s.max() for s in sentence_cosine])
+    fused = fuse(chunk_cosine + best_sentence, keyword[ids])
+    ranked = [(ids[j], float(fused[j])) for j in np.argsort(-fused)]
+    at = {i: j for j, i in enumerate(ids)}
+    passages = [
+        _passage(index, i, score, max(chunk_cosine[at[i]], best_sentence[at[i]]),
+                 _best_sentence(index, i, sentence_cosine[at[i]], terms))
+        for i, score in diverse(ranked, index.chunks, k)
+    ]
+    return passages, index.evidence(vector, terms)
 
 
 def clean_question(query: str) -> str:
@@ -89,15 +109,18 @@ def clean_question(query: str) -> str:
     return text[:MAX_QUESTION_CHARS]
 
 
-def fuse(dense: dict[int, float], keyword: np.ndarray, n: int) -> dict[int, float]:
-    """Reciprocal rank fusion of dense results and the top-n keyword results (chunks with a keyword match)."""
-    fused: dict[int, float] = {}
-    for rank, i in enumerate(sorted(dense, key=dense.get, reverse=True)):
-        fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
-    top = np.argsort(-keyword)[:n]
-    for rank, i in enumerate(int(i) for i in top if keyword[i] > 0):
-        fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
-    return fused
+def fuse(dense: np.ndarray, keyword: np.ndarray, weight: float = DENSE_WEIGHT) -> np.ndarray:
+    """Blend dense and keyword scores of the same candidates, each min-max scaled to [0, 1].
+
+    Scaling keeps the raw scores' gaps, which rank fusion (RRF) throws away: a candidate far ahead
+    on one side stays far ahead. Measured against RRF in BENCHMARKS.md.
+    """
+    return weight * _scaled(dense) + (1 - weight) * _scaled(keyword)
+
+
+def _scaled(x: np.ndarray) -> np.ndarray:
+    low, high = float(np.min(x)), float(np.max(x))
+    return (x - low) / (high - low) if high > low else np.zeros_like(x, dtype=float)
 
 
 def diverse(ranked: list[tuple[int, float]], chunks: list[Chunk], k: int) -> list[tuple[int, float]]:
@@ -119,11 +142,9 @@ def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / max(1, min(len(a), len(b)))
 
 
-def _passage(index: Index, i: int, score: float, relevance: float | None, vector: np.ndarray, query: str) -> Passage:
+def _passage(index: Index, i: int, score: float, relevance: float, highlight: tuple[int, int]) -> Passage:
     chunk = index.chunks[i]
     document: Document = index.documents[chunk.doc_id]
-    if relevance is None:
-        relevance = float(index.vectors([i])[0] @ vector)
     return Passage(
         text=chunk.text,
         score=round(score, 6),
@@ -135,12 +156,15 @@ def _passage(index: Index, i: int, score: float, relevance: float | None, vector
         start=chunk.start,
         end=chunk.end,
         location=chunk.location,
-        highlight=_best_sentence(chunk.text, query),
-        relevance=round(relevance, 4),
+        highlight=highlight,
+        relevance=round(float(relevance), 4),
     )
 
 
-def _best_sentence(text: str, query: str) -> tuple[int, int]:
-    query_words = {w for w in WORD.findall(query.lower()) if len(w) > 2}
+def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: set[str]) -> tuple[int, int]:
+    """The sentence that best answers: closest in meaning, plus the share of the question's terms it holds."""
+    text = index.chunks[i].text
     spans = split_sentences(text) or [(0, len(text))]
-    return max(spans, key=lambda span: len(query_words & set(WORD.findall(text[span[0] : span[1]].lower()))))
+    overlap = [len(terms & query_terms(text[s:e])) / max(1, len(terms)) for s, e in spans]
+    best = int(np.argmax(cosines + np.array(overlap)))
+    return spans[best]

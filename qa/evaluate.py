@@ -1,0 +1,217 @@
+"""Score the assistant and two common baselines on a question file, in the same run.
+
+Question file: JSONL with kinds "fact" (answers: any string counts), "multi" (answers_all: one list
+per fact, coverage@k is the share found) and "out_of_scope" (the assistant should abstain).
+A passage hits when it contains an accepted answer, compared lower-cased with whitespace folded.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from qa.answer import Answer, answer
+from qa.documents import read_corpus
+from qa.index import Index, open_index
+from qa.vectors import Embedder
+
+BASELINE_CHARS, BASELINE_OVERLAP = 1000, 200
+
+
+@dataclass
+class Outcome:
+    """What one system did with one question."""
+
+    question: dict
+    texts: list[str]  # the passages it returned, best first
+    answer_text: str | None  # None for systems that only rank passages
+    abstained: bool
+    seconds: float
+
+
+@dataclass
+class Result:
+    name: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def of_kind(self, kind: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.question["kind"] == kind]
+
+
+def run(questions_path: str | Path, *, k: int, corpus_dir: Path, index_dir: Path, baselines: bool = True) -> list[Result]:
+    questions = load_questions(questions_path)
+    embedder = Embedder()
+    index = open_index(corpus_dir, index_dir, embedder.name)
+    systems: list[tuple[str, Callable[[str], Outcome]]] = [("this project", lambda q: _ask(index, q, k))]
+    if baselines:
+        chunks = fixed_size_chunks(corpus_dir)
+        systems += [
+            ("BM25, 1000-char chunks", _bm25_baseline(chunks, k)),
+            ("dense, 1000/200 chunks", _dense_baseline(chunks, embedder, k)),
+        ]
+    results = []
+    for name, system in systems:
+        system(questions[0]["question"])  # warm up: the first call pays for lazy loading
+        result = Result(name)
+        for question in questions:
+            outcome = system(question["question"])
+            outcome.question = question
+            result.outcomes.append(outcome)
+        results.append(result)
+    return results
+
+
+def load_questions(path: str | Path) -> list[dict]:
+    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    for row in rows:
+        if row.get("kind") not in ("fact", "multi", "out_of_scope") or "question" not in row:
+            raise ValueError(f"{path}: each line needs 'question' and a kind of fact, multi or out_of_scope: {row}")
+    return rows
+
+
+def contains(text: str, accepted: list[str]) -> bool:
+    folded = " ".join(text.lower().split())
+    return any(" ".join(a.lower().split()) in folded for a in accepted)
+
+
+def first_hit(outcome: Outcome) -> int | None:
+    """1-based rank of the first passage containing an accepted answer."""
+    for rank, text in enumerate(outcome.texts, start=1):
+        if contains(text, outcome.question["answers"]):
+            return rank
+    return None
+
+
+def metrics(result: Result, k: int = 5) -> dict[str, float | None]:
+    facts, multis, off = result.of_kind("fact"), result.of_kind("multi"), result.of_kind("out_of_scope")
+    ranks = [first_hit(o) for o in facts]
+    coverage = [
+        sum(any(contains(t, fact) for t in o.texts[:k]) for fact in o.question["answers_all"]) / len(o.question["answers_all"])
+        for o in multis
+    ]
+    answered = [o for o in facts if o.answer_text is not None]
+    lengths = [len(t) for o in result.outcomes for t in o.texts]
+    return {
+        "answer-hit@1": _mean([r is not None and r <= 1 for r in ranks]),
+        "answer-hit@3": _mean([r is not None and r <= 3 for r in ranks]),
+        "answer-hit@5": _mean([r is not None and r <= 5 for r in ranks]),
+        "MRR": _mean([1 / r if r else 0.0 for r in ranks]),
+        "coverage@5 (multi)": _mean(coverage),
+        "abstains on out_of_scope": _mean([o.abstained for o in off]),
+        "answers fact": _mean([not o.abstained for o in facts]),
+        "short answer has answer": _mean([contains(o.answer_text or "", o.question["answers"]) for o in answered])
+        if answered and answered[0].answer_text is not None
+        else None,
+        "median passage chars": statistics.median(lengths) if lengths else None,
+        "median latency ms": statistics.median(o.seconds for o in result.outcomes) * 1000,
+    }
+
+
+def table(results: list[Result], *, markdown: bool = False) -> str:
+    columns = [r.name for r in results]
+    rows = [metrics(r) for r in results]
+    names = list(rows[0])
+    cells = [[_format(name, row[name]) for row in rows] for name in names]
+    if markdown:
+        lines = ["| metric | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+        lines += [f"| {name} | " + " | ".join(c) + " |" for name, c in zip(names, cells)]
+        return "\n".join(lines)
+    width = max(len(n) for n in names) + 2
+    col = max(len(c) for c in columns) + 2
+    lines = ["".ljust(width) + "".join(c.rjust(col) for c in columns)]
+    lines += [name.ljust(width) + "".join(v.rjust(col) for v in c) for name, c in zip(names, cells)]
+    return "\n".join(lines)
+
+
+def misses(result: Result) -> list[str]:
+    """One line per question the system got wrong, for reading the failures."""
+    lines = []
+    for o in result.outcomes:
+        q = o.question
+        if q["kind"] == "fact" and (first_hit(o) or 99) > 1:
+            lines.append(f"{q.get('id', '?')} hit at {first_hit(o) or '-'}: {q['question']}")
+        elif q["kind"] == "fact" and o.abstained:
+            lines.append(f"{q.get('id', '?')} abstained: {q['question']}")
+        elif q["kind"] == "fact" and o.answer_text is not None and not contains(o.answer_text, q["answers"]):
+            lines.append(f"{q.get('id', '?')} short answer misses: {q['question']}")
+        elif q["kind"] == "out_of_scope" and not o.abstained:
+            lines.append(f"{q.get('id', '?')} answered off-topic: {q['question']}")
+        elif q["kind"] == "multi":
+            found = [any(contains(t, fact) for t in o.texts[:5]) for fact in q["answers_all"]]
+            if not all(found):
+                lines.append(f"{q.get('id', '?')} covers {sum(found)}/{len(found)}: {q['question']}")
+    return lines
+
+
+def fixed_size_chunks(corpus_dir: Path, size: int = BASELINE_CHARS, overlap: int = BASELINE_OVERLAP) -> list[str]:
+    """The usual recipe: windows of `size` characters, `overlap` shared, moved to the nearest space."""
+    documents, _ = read_corpus(corpus_dir)
+    chunks = []
+    for document in documents:
+        text, start = document.text, 0
+        while start < len(text):
+            end = min(len(text), start + size)
+            if end < len(text) and (space := text.rfind(" ", start + size // 2, end)) > 0:
+                end = space
+            chunks.append(text[start:end].strip())
+            if end == len(text):
+                break
+            start = max(start + 1, end - overlap)
+            start = text.find(" ", start) + 1 or start
+    return chunks
+
+
+def _ask(index: Index, question: str, k: int) -> Outcome:
+    started = time.perf_counter()
+    result: Answer = answer(question, k, index=index)
+    seconds = time.perf_counter() - started
+    shown = result.passages or result.closest  # ranking quality is scored even where the answer abstains
+    return Outcome({}, [p.text for p in shown], result.text, result.abstained, seconds)
+
+
+def _bm25_baseline(chunks: list[str], k: int) -> Callable[[str], Outcome]:
+    import bm25s
+
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(chunks, stopwords="en", show_progress=False), show_progress=False)
+
+    def search(question: str) -> Outcome:
+        started = time.perf_counter()
+        tokens = bm25s.tokenize([question], stopwords="en", show_progress=False, return_ids=False)
+        scores = retriever.get_scores(tokens[0])
+        top = np.argsort(-scores)[:k]
+        return Outcome({}, [chunks[i] for i in top], None, False, time.perf_counter() - started)
+
+    return search
+
+
+def _dense_baseline(chunks: list[str], embedder: Embedder, k: int) -> Callable[[str], Outcome]:
+    import faiss
+
+    dense = faiss.IndexFlatIP(embedder.dimension)
+    dense.add(embedder.embed(chunks))
+
+    def search(question: str) -> Outcome:
+        started = time.perf_counter()
+        _, ids = dense.search(embedder.embed([question]), k)
+        return Outcome({}, [chunks[i] for i in ids[0] if i >= 0], None, False, time.perf_counter() - started)
+
+    return search
+
+
+def _mean(values: list) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _format(name: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if "chars" in name or "ms" in name:
+        return f"{value:.0f}"
+    return f"{value:.2f}"
