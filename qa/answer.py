@@ -65,5 +65,5 @@ def compose(passages: list[Passage]) -> str:
         if len(quotes) == MAX_SENTENCES:
             break
         if number == 1 or passage.relevance >= 0.95 * best:
-            quotes.append(f"{passage.quote} [{number}]")
+            quotes.append(f"{' '.join(passage.quote.split())} [{number}]")
     return " ".join(quotes)

@@ -115,6 +115,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             token = word.group(1).rstrip(".!?\"'”’)]").lower() if word else ""
             if token in ABBREVIATIONS or re.fullmatch(r"[a-z]", token):
                 continue  # "Mr. Kono", "U.S. policy", "J. Smith" do not end a sentence
+            if not re.search(r"[^\W\d_]", text[start:end]):
+                continue  # a list number ("8.", "- 1.") belongs to the sentence after it
             spans.append(_strip(text, start, end))
             start = end
         spans.append(_strip(text, start, line.end()))

@@ -27,8 +27,9 @@ from qa.probes import OFF_TOPIC_PROBES
 from qa.vectors import Embedder
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG through its own handler
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # raise when the files change: an older index is then rebuilt, never misread
 POINTER = "CURRENT"
 KEEP_GENERATIONS = 2  # the current one and the one before, which a reader may still be opening
 
@@ -83,13 +84,16 @@ class Index:
         folder = current_generation(index_dir)
         try:
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-            rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
-            documents = [Document(**row) for row in _read_jsonl(folder / "documents.jsonl")]
-            chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
-        except (OSError, ValueError, TypeError) as error:
+        except (OSError, ValueError) as error:
             raise IndexCorrupt(f"The index in {folder} is damaged ({error}); rebuild it with 'qa index'") from error
         if manifest.get("format") != FORMAT_VERSION:
             raise ModelMismatch(f"The index in {index_dir} has another format; rebuild it with 'qa index'")
+        try:
+            rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
+            documents = [Document(**row) for row in _read_jsonl(folder / "documents.jsonl")]
+            chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            raise IndexCorrupt(f"The index in {folder} is damaged ({error}); rebuild it with 'qa index'") from error
         embedder = embedder or Embedder(manifest["model"])
         if embedder.name != manifest["model"]:
             raise ModelMismatch(
@@ -223,9 +227,9 @@ def _embed_new(embedder: Embedder, texts: list[str], keys: list[str], old: dict,
 
 
 def is_stale(corpus_dir: Path, index_dir: Path) -> bool:
-    """Does the corpus hold documents other than the ones the current index was built from?"""
+    """Is there no usable index of this corpus: none, an older format, or other documents than the corpus holds?"""
     manifest = _previous_manifest(index_dir)
-    if not manifest:
+    if manifest.get("format") != FORMAT_VERSION:
         return True
     indexed = {doc_id: row["sha256"] for doc_id, row in manifest.get("documents", {}).items()}
     documents, _ = read_corpus(corpus_dir)

@@ -17,6 +17,7 @@ from qa.index import Index, open_index, query_terms
 MAX_QUESTION_CHARS = 1000
 CANDIDATES = 60  # from each of chunk, sentence and keyword search, before fusion
 DENSE_WEIGHT = 0.4  # share of the dense side in the fused score; keywords get the rest (measured: BENCHMARKS.md)
+MIN_ANSWER_WORDS = 5  # shorter "sentences" are headings or list labels: they name a topic but answer nothing
 WORD = re.compile(r"\w+")
 
 
@@ -165,6 +166,7 @@ def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: set[str]) -
     """The sentence that best answers: closest in meaning, plus the share of the question's terms it holds."""
     text = index.chunks[i].text
     spans = split_sentences(text) or [(0, len(text))]
-    overlap = [len(terms & query_terms(text[s:e])) / max(1, len(terms)) for s, e in spans]
-    best = int(np.argmax(cosines + np.array(overlap)))
-    return spans[best]
+    overlap = np.array([len(terms & query_terms(text[s:e])) / max(1, len(terms)) for s, e in spans])
+    short = np.array([len(text[s:e].split()) < MIN_ANSWER_WORDS for s, e in spans])
+    scores = cosines + overlap - 2.0 * short  # a heading wins only where nothing longer exists
+    return spans[int(np.argmax(scores))]

@@ -1,0 +1,102 @@
+"""The web chat: ask the EU–Japan Digital Partnership documents a question, get quoted sentences and their sources.
+
+Run with `python app.py` or `qa serve`; the index is opened (and built if missing) before the server starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from functools import partial
+from html import escape
+from pathlib import Path
+
+import gradio as gr
+
+import qa
+from qa import config
+from qa.errors import QAError
+from qa.index import Index, open_index
+
+EXAMPLES = [
+    "Who co-chaired the third Digital Partnership Council?",
+    "Who leads the 6G MIRAI-HARMONY project?",
+    "How has cooperation on semiconductors evolved?",
+    "What was agreed on submarine cables?",
+]
+
+
+def respond(message: str, history: list[dict], index: Index | None = None) -> str:
+    """Answer one chat message from the documents, as HTML. Each question stands alone, so history is unused."""
+    try:
+        return format_answer(qa.answer(message, index=index))
+    except QAError as error:
+        return f"<p>⚠️ {escape(str(error))}</p>"
+
+
+def format_answer(answer: qa.Answer) -> str:
+    """The quoted answer with its [n] markers, then the numbered sources; all document text is escaped."""
+    if answer.abstained:
+        blocks = [f"<p><strong>{escape(answer.text)}</strong><br>You asked: “{_fold(escape(answer.question))}”</p>"]
+        if answer.closest:  # shown unmarked: a highlighted sentence would look like an answer
+            blocks.append("<h4>Closest passages (low confidence)</h4>")
+            blocks += [format_source(number, passage, mark=False) for number, passage in enumerate(answer.closest, 1)]
+    else:
+        blocks = [f"<p>{_fold(escape(answer.text))}</p>", "<h4>Sources</h4>"]
+        blocks += [format_source(number, passage) for number, passage in enumerate(answer.passages, 1)]
+    return "\n\n".join(blocks)
+
+
+def format_source(number: int, passage: qa.Passage, *, mark: bool = True) -> str:
+    """One numbered source: title linked to the original, publisher, date, place in the document, and the
+    passage with the sentence that answers marked."""
+    title = escape(passage.title or passage.doc_id)
+    if passage.url.startswith(("https://", "http://")):  # never a javascript: link from a document's metadata
+        title = f'<a href="{escape(passage.url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
+    about = ", ".join(escape(part) for part in (passage.publisher, passage.date, passage.location) if part)
+    text = escape(passage.text)
+    if mark:
+        start, end = passage.highlight
+        before, quote, after = passage.text[:start], passage.text[start:end], passage.text[end:]
+        text = f"{escape(before)}<mark>{escape(quote)}</mark>{escape(after)}"
+    return f"<p><strong>[{number}]</strong> {title} — {about}</p>\n<blockquote>{_fold(text)}</blockquote>"
+
+
+def _fold(html: str) -> str:
+    # one line per block: a blank line would end the HTML block and let Markdown reinterpret the rest
+    return re.sub(r"\s+", " ", html).strip()
+
+
+def load_index(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None) -> Index:
+    """Open the index (building it if it is missing or stale) and load the model, before any question arrives."""
+    index = open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.model_name())
+    index.embedder.embed(["warm up"])  # the model loads lazily; load it now so the first answer is quick
+    return index
+
+
+def build_demo(index: Index | None = None) -> gr.ChatInterface:
+    """The chat page. Without an index, answers come from the default one (QA_CORPUS_DIR, QA_INDEX_DIR)."""
+    return gr.ChatInterface(
+        partial(respond, index=index),
+        title="EU–Japan Digital Partnership — ask the documents",
+        description="Answers are sentences quoted from the EU–Japan Digital Partnership documents, "
+        "each with a numbered source; when nothing in them answers, it says so.",
+        examples=EXAMPLES,
+        cache_examples=False,
+        api_name="ask",
+        analytics_enabled=False,
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="Address to listen on. [default: 127.0.0.1]")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", 7860)),
+                        help="Port to listen on. [env: QA_PORT; default: 7860]")
+    args = parser.parse_args()
+    try:
+        index = load_index()
+    except QAError as error:
+        raise SystemExit(f"Error: {error}") from error
+    build_demo(index).launch(server_name=args.host, server_port=args.port)
