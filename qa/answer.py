@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qa import config
 from qa.index import Index, open_index
-from qa.retrieve import Passage, search
+from qa.retrieve import Passage, clean_question, search
 
 NOTHING_FOUND = "Nothing in the documents answers this question."
 MAX_SENTENCES = 3
@@ -40,6 +40,7 @@ def answer(
     Raises:
         BadQuestion: the question has no words to search for.
     """
+    question = clean_question(question)  # before opening the index, which may mean building it
     index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.model_name())
     passages, evidence = search(question, k, index)
     if not passages or evidence <= threshold(index):

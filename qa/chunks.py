@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from qa.documents import PAGE_BREAK, Document
 
-ITEM = re.compile(r"(?:[-*•▪●◦✓]\s*)+(?=\S)|\d{1,3}[.)](?=\s)|\(?[a-zA-Z]\)(?=\s)")
+ITEM = re.compile(r"(?:[-*•▪●◦✓]\s+)+(?=\S)|\d{1,3}[.)](?=\s)|\(?[a-zA-Z]\)(?=\s)")  # "**bold**" is no bullet
 MARKDOWN_HEADING = re.compile(r"#{1,6}\s")
 SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]*[A-Z0-9])")
 ABBREVIATIONS = frozenset(
@@ -135,11 +135,11 @@ def _blocks(text: str) -> list[_Block]:
             blocks.append(_classify(text, current[0], current[1], bool(current[2]), page))
         current = None
 
-    for line in re.finditer(r"[^\n]*", text):
-        raw = line.group()
-        if PAGE_BREAK in raw:
+    # a form feed ends a page wherever it stands, even inside a line
+    for line in re.finditer(r"[^\n\f]*|\f", text):
+        if line.group() == PAGE_BREAK:
             flush()
-            page += raw.count(PAGE_BREAK)
+            page += 1
             continue
         start, end = _strip(text, line.start(), line.end())
         if start == end:

@@ -105,7 +105,12 @@ def ask(question, k, as_json, corpus_dir, index_dir) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="QA_HOST", help="Address to listen on.")
 @click.option("--port", default=7860, show_default=True, envvar="QA_PORT", help="Port to listen on.")
 def serve(host, port) -> None:
-    """Start the web chat (the same as python app.py)."""
+    """Start the web chat (the same as python app.py); the index is built first if needed.
+
+    \b
+    Example:
+        qa serve --port 8080
+    """
     sys.argv = ["app.py", "--host", host, "--port", str(port)]
     runpy.run_path(str(config.REPOSITORY / "app.py"), run_name="__main__")
 

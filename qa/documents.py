@@ -114,10 +114,16 @@ def decode(data: bytes, name: str) -> str:
         raise UnreadableDocument(f"{name}: looks like a binary file, not text")
     for encoding in ENCODINGS:
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
+            break
         except UnicodeDecodeError:
             continue
-    raise UnreadableDocument(f"{name}: text is in an unknown encoding; save it as UTF-8")  # pragma: no cover
+    else:  # pragma: no cover - latin-1 decodes any bytes
+        raise UnreadableDocument(f"{name}: text is in an unknown encoding; save it as UTF-8")
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f" or 0x7F <= ord(ch) < 0xA0)
+    if controls > 0.05 * min(len(text), 8192):
+        raise UnreadableDocument(f"{name}: looks like a binary file, not text")
+    return text
 
 
 def _read_text(data: bytes, name: str) -> tuple[dict[str, str], str]:

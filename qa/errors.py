@@ -31,3 +31,7 @@ class BadQuestion(QAError):
 
 class ModelNotAvailable(QAError):
     """The embedding model cannot be loaded without downloading it."""
+
+
+class EmptyCorpus(QAError):
+    """The corpus folder holds no document that can be read."""

@@ -22,7 +22,7 @@ import numpy as np
 
 from qa.chunks import Chunk, ChunkSettings, chunk_document, searchable_text, split_sentences
 from qa.documents import Document, Skipped, read_corpus
-from qa.errors import IndexCorrupt, IndexNotFound, ModelMismatch
+from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch
 from qa.probes import OFF_TOPIC_PROBES
 from qa.vectors import Embedder
 
@@ -160,6 +160,12 @@ def build_index(
     started = time.perf_counter()
     embedder = embedder or Embedder()
     documents, skipped = read_corpus(corpus_dir)
+    if not documents:
+        reasons = "".join(f"\n  skipped {item.reason}" for item in skipped)
+        raise EmptyCorpus(
+            f"No readable document in {corpus_dir}; add .txt, .md, .html or .pdf files "
+            f"(or set QA_CORPUS_DIR to the right folder).{reasons}"
+        )
     previous = _previous_manifest(index_dir)
     old_docs = previous.get("documents", {})
     new_docs = {d.doc_id: d.sha256 for d in documents}
@@ -401,7 +407,8 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def _remove_old_generations(index_dir: Path, keep: str) -> None:
-    generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir() and p.name != keep)
+    generations = sorted((p for p in index_dir.glob("gen-*") if p.is_dir() and p.name != keep),
+                         key=lambda p: p.stat().st_mtime)  # oldest first, even for two builds in one second
     for old in generations[: max(0, len(generations) - (KEEP_GENERATIONS - 1))]:
         shutil.rmtree(old, ignore_errors=True)
     for stale in index_dir.glob(".building-*"):

@@ -68,6 +68,7 @@ def retrieve(
     Raises:
         BadQuestion: the query has no words to search for.
     """
+    query = clean_question(query)  # before opening the index, which may mean building it
     index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.model_name())
     return search(query, k, index)[0]
 

@@ -1,0 +1,355 @@
+"""Reading corpus files: one reader per format, metadata, encodings, and files that must be skipped."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import random
+from pathlib import Path
+
+import pytest
+
+from qa.documents import PAGE_BREAK, Document, Skipped, read_corpus, read_document
+from qa.errors import UnreadableDocument, UnsupportedFormat
+
+BODY = "The EU and Japan held their third Digital Partnership Council in Tokyo.\n\nThey agreed to cooperate on chips.\n"
+
+HTML = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Council report on quantum cooperation</title>
+  <script>var tracker = "SCRIPT-SECRET-42";</script>
+</head>
+<body>
+  <nav><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li></ul></nav>
+  <main><article>
+    <h2>Quantum cooperation announced</h2>
+    <p>The European Union and Japan agreed today to deepen their cooperation on quantum technology
+       and high performance computing.</p>
+    <h3>Key outcomes</h3>
+    <p>The partners identified several areas where joint research will start next year under the
+       Digital Partnership.</p>
+    <ul>
+      <li>Joint research call on quantum computing applications.</li>
+      <li>Exchange of researchers between national laboratories.</li>
+    </ul>
+  </article></main>
+  <script>console.log("ANOTHER-SCRIPT-SECRET")</script>
+</body>
+</html>
+"""
+
+
+def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
+    """A minimal valid PDF: one text content stream per page, Helvetica, and a correct xref table."""
+    count = len(pages)
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(count))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for i, lines in enumerate(pages):
+        operators = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
+        for line in lines:
+            escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            operators.append(f"({escaped}) Tj T*")
+        operators.append("ET")
+        stream = "\n".join(operators).encode("latin-1")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    info = ""
+    if title:
+        objects.append(f"<< /Title ({title}) /CreationDate (D:20240430120000Z) >>".encode())
+        info = f" /Info {len(objects)} 0 R"
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info} >>\n".encode())
+    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
+
+
+PDF_PAGES = [
+    ["Joint statement of the council.", "The first page is about semiconductors."],
+    ["The second page is about quantum research."],
+    ["The third page is about submarine cables."],
+]
+
+
+# --- plain text and Markdown ---------------------------------------------------------------------
+
+
+def test_txt_without_front_matter_takes_its_title_from_the_first_line(tmp_path):
+    path = tmp_path / "plain.txt"
+    path.write_text(BODY, encoding="utf-8")
+
+    document = read_document(path)
+
+    assert document.doc_id == "plain.txt"
+    assert document.text == BODY.strip()
+    assert document.title == "The EU and Japan held their third Digital Partnership Council in Tokyo."
+    assert (document.publisher, document.date, document.url, document.language) == ("", "", "", "")
+    assert len(document.sha256) == 64
+
+
+@pytest.mark.parametrize(
+    "date_line",
+    ["date: 2025-05-12", 'date: "2025-05-12"', "date: 2025-05-12 10:30:00"],
+    ids=["yaml-date", "quoted-string", "yaml-datetime"],
+)
+def test_txt_front_matter_gives_metadata_and_an_iso_date(tmp_path, date_line):
+    path = tmp_path / "statement.txt"
+    path.write_text(
+        "---\n"
+        "title: EU and Japan strengthen technological and digital cooperation\n"
+        "publisher: European Commission\n"
+        f"{date_line}\n"
+        "url: https://ec.europa.eu/commission/presscorner/detail/en/ip_25_1185\n"
+        "language: en\n"
+        "source: ignored.txt\n"
+        "---\n" + BODY,
+        encoding="utf-8",
+    )
+
+    document = read_document(path)
+
+    assert document.title == "EU and Japan strengthen technological and digital cooperation"
+    assert document.publisher == "European Commission"
+    assert document.date == "2025-05-12"
+    assert document.url == "https://ec.europa.eu/commission/presscorner/detail/en/ip_25_1185"
+    assert document.language == "en"
+    assert document.text == BODY.strip()  # the header is not part of the text
+    assert "---" not in document.text
+
+
+def test_front_matter_with_a_byte_order_mark_and_crlf_is_read(tmp_path):
+    path = tmp_path / "windows.txt"
+    path.write_bytes(b"\xef\xbb\xbf---\r\ntitle: Written on Windows\r\n---\r\nFirst line.\r\nSecond line.\r\n")
+
+    document = read_document(path)
+
+    assert document.title == "Written on Windows"
+    assert document.text == "First line.\nSecond line."
+
+
+def test_markdown_title_comes_from_its_first_heading(tmp_path):
+    path = tmp_path / "note.md"
+    path.write_text("# Second Digital Partnership Council\n\n" + BODY, encoding="utf-8")
+
+    document = read_document(path)
+
+    assert document.title == "Second Digital Partnership Council"
+    assert document.text.startswith("# Second Digital Partnership Council\n\nThe EU and Japan")
+
+
+def test_markdown_front_matter_is_read_like_text(tmp_path):
+    path = tmp_path / "note.md"
+    path.write_text("---\ntitle: From the header\ndate: 2024-04-30\n---\n# A heading\n\nBody text.\n", encoding="utf-8")
+
+    document = read_document(path)
+
+    assert (document.title, document.date) == ("From the header", "2024-04-30")
+    assert document.text == "# A heading\n\nBody text."
+
+
+def test_cp1252_text_is_decoded(tmp_path):
+    text = "Café “quoted” – naïve résumé costs €5."
+    path = tmp_path / "legacy.txt"
+    path.write_bytes(text.encode("cp1252"))
+
+    assert read_document(path).text == text
+
+
+def test_invalid_yaml_header_is_unreadable(tmp_path):
+    path = tmp_path / "bad-header.md"
+    path.write_text("---\ntitle: [unclosed\n---\nBody.\n", encoding="utf-8")
+
+    with pytest.raises(UnreadableDocument, match="bad-header.md"):
+        read_document(path)
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+
+def test_html_text_is_extracted_without_scripts_and_navigation(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text(HTML, encoding="utf-8")
+
+    document = read_document(path)
+
+    assert document.title == "Council report on quantum cooperation"
+    for expected in (
+        "Quantum cooperation announced",
+        "Key outcomes",
+        "deepen their cooperation on quantum technology",
+        "Joint research call on quantum computing applications.",
+        "Exchange of researchers between national laboratories.",
+    ):
+        assert expected in " ".join(document.text.split())
+    assert "SCRIPT-SECRET" not in document.text
+    assert "console.log" not in document.text
+    assert "Home" not in document.text  # the navigation menu is not content
+    assert "<p>" not in document.text and "<li>" not in document.text
+    # the list items are on lines of their own, so the chunker sees them as items
+    assert any(line.lstrip("-• ").startswith("Joint research call") for line in document.text.splitlines())
+
+
+def test_htm_suffix_uses_the_html_reader(tmp_path):
+    path = tmp_path / "page.htm"
+    path.write_text(HTML, encoding="utf-8")
+
+    assert "SCRIPT-SECRET" not in read_document(path).text
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+
+def test_pdf_pages_are_separated_by_form_feeds(tmp_path):
+    path = tmp_path / "report.pdf"
+    path.write_bytes(make_pdf(PDF_PAGES, title="Council report"))
+
+    document = read_document(path)
+
+    pages = document.text.split(PAGE_BREAK)
+    assert len(pages) == 3
+    for page, lines in zip(pages, PDF_PAGES):
+        for line in lines:
+            assert line in page
+    assert document.title == "Council report"
+    assert document.date == "2024-04-30"
+
+
+def test_pdf_without_metadata_takes_its_title_from_the_text(tmp_path):
+    path = tmp_path / "untitled.pdf"
+    path.write_bytes(make_pdf(PDF_PAGES[:2]))
+
+    document = read_document(path)
+
+    assert document.text.count(PAGE_BREAK) == 1
+    assert document.title == "Joint statement of the council."
+
+
+# --- files that cannot be read -------------------------------------------------------------------
+
+BAD_FILES = {
+    "gzip-junk": ("junk.txt", gzip.compress(b"not text at all " * 50, mtime=0)),
+    "random-junk": ("noise.txt", random.Random(0).randbytes(4096)),
+    "empty": ("empty.md", b""),
+    "whitespace-only": ("blank.txt", b" \n\n\t \n"),
+    "broken-pdf": ("broken.pdf", b"%PDF-1.4\nthis is not really a pdf at all\n%%EOF\n"),
+    "truncated-pdf": ("truncated.pdf", make_pdf(PDF_PAGES)[:300]),
+    "empty-pdf": ("empty.pdf", b""),
+    "docx": ("report.docx", b"PK\x03\x04 pretend this is a Word file"),
+    "no-suffix": ("README", b"Some text without a suffix."),
+}
+
+
+@pytest.mark.parametrize("name, data", BAD_FILES.values(), ids=BAD_FILES.keys())
+def test_read_document_refuses_unreadable_files(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+
+    with pytest.raises((UnsupportedFormat, UnreadableDocument)) as raised:
+        read_document(path)
+
+    assert name in str(raised.value)  # the message names the file
+
+
+def test_binary_junk_without_nul_bytes_is_refused(tmp_path):
+    path = tmp_path / "encrypted.txt"
+    path.write_bytes(bytes(b for b in random.Random(1).randbytes(600) if b))
+
+    with pytest.raises(UnreadableDocument, match="encrypted.txt"):
+        read_document(path)
+
+
+def test_unsupported_suffix_raises_unsupported_format(tmp_path):
+    path = tmp_path / "report.docx"
+    path.write_bytes(b"PK\x03\x04")
+
+    with pytest.raises(UnsupportedFormat, match=r"report\.docx.*\.txt"):
+        read_document(path)
+
+
+@pytest.mark.parametrize("name, data", BAD_FILES.values(), ids=BAD_FILES.keys())
+def test_read_corpus_skips_a_bad_file_and_keeps_the_good_ones(tmp_path, name, data):
+    (tmp_path / "good.md").write_text("# Good\n\n" + BODY, encoding="utf-8")
+    (tmp_path / "also-good.txt").write_text("Another readable document.\n", encoding="utf-8")
+    (tmp_path / name).write_bytes(data)
+
+    documents, skipped = read_corpus(tmp_path)
+
+    assert [d.doc_id for d in documents] == ["also-good.txt", "good.md"]
+    assert len(skipped) == 1
+    assert isinstance(skipped[0], Skipped)
+    assert skipped[0].path == name
+    assert name in skipped[0].reason
+
+
+def test_read_corpus_skips_every_bad_file_at_once(tmp_path):
+    (tmp_path / "good.md").write_text("# Good\n\n" + BODY, encoding="utf-8")
+    for name, data in BAD_FILES.values():
+        (tmp_path / name).write_bytes(data)
+
+    documents, skipped = read_corpus(tmp_path)
+
+    assert [d.doc_id for d in documents] == ["good.md"]
+    assert sorted(s.path for s in skipped) == sorted(name for name, _ in BAD_FILES.values())
+
+
+def test_duplicate_content_is_indexed_once(tmp_path):
+    (tmp_path / "a-original.md").write_text(BODY, encoding="utf-8")
+    (tmp_path / "b-copy.md").write_text(BODY, encoding="utf-8")
+
+    documents, skipped = read_corpus(tmp_path)
+
+    assert [d.doc_id for d in documents] == ["a-original.md"]
+    assert [s.path for s in skipped] == ["b-copy.md"]
+    assert "a-original.md" in skipped[0].reason
+
+
+def test_hidden_files_and_folders_are_ignored(tmp_path):
+    (tmp_path / "visible.md").write_text(BODY, encoding="utf-8")
+    (tmp_path / ".upload-in-progress.md").write_text("Half written upload.", encoding="utf-8")
+    (tmp_path / ".drafts").mkdir()
+    (tmp_path / ".drafts" / "draft.md").write_text("A private draft.", encoding="utf-8")
+
+    documents, skipped = read_corpus(tmp_path)
+
+    assert [d.doc_id for d in documents] == ["visible.md"]
+    assert skipped == []
+
+
+def test_documents_in_subfolders_get_posix_ids(tmp_path):
+    (tmp_path / "2025" / "may").mkdir(parents=True)
+    (tmp_path / "2025" / "may" / "council.md").write_text(BODY, encoding="utf-8")
+
+    documents, _ = read_corpus(tmp_path)
+
+    assert [d.doc_id for d in documents] == ["2025/may/council.md"]
+
+
+def test_every_format_in_one_corpus(tmp_path):
+    (tmp_path / "a.txt").write_text("Plain text about chips.\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("# Markdown\n\nText about cables.\n", encoding="utf-8")
+    (tmp_path / "c.html").write_text(HTML, encoding="utf-8")
+    (tmp_path / "d.pdf").write_bytes(make_pdf(PDF_PAGES))
+
+    documents, skipped = read_corpus(tmp_path)
+
+    assert skipped == []
+    assert [d.doc_id for d in documents] == ["a.txt", "b.md", "c.html", "d.pdf"]
+    assert all(isinstance(d, Document) and d.text and d.title for d in documents)
+    assert len({d.sha256 for d in documents}) == 4
