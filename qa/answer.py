@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qa import config
 from qa.index import Index, open_index
-from qa.retrieve import Passage, clean_question, search
+from qa.retrieve import MIN_ANSWER_WORDS, Passage, clean_question, search
 
 NOTHING_FOUND = "Nothing in the documents answers this question."
 MAX_SENTENCES = 3
@@ -65,6 +65,9 @@ def compose(passages: list[Passage]) -> str:
     for number, passage in enumerate(passages, start=1):
         if len(quotes) == MAX_SENTENCES:
             break
+        quote = passage.quote.strip()
+        if number > 1 and (len(quote.split()) < MIN_ANSWER_WORDS or not quote.endswith((".", "!", "?", "”", '"'))):
+            continue  # a heading or label names a topic; as a further quote it adds nothing
         if number == 1 or passage.relevance >= 0.95 * best:
             quotes.append(f"{' '.join(passage.quote.split())} [{number}]")
     return " ".join(quotes)
