@@ -8,6 +8,7 @@ A passage hits when it contains an accepted answer, compared lower-cased with wh
 from __future__ import annotations
 
 import json
+import logging
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import numpy as np
 
 from qa.answer import Answer, answer
 from qa.documents import read_corpus
-from qa.index import Index, open_index
+from qa.index import Index, flat_index, open_index
 from qa.vectors import Embedder
 
 BASELINE_CHARS, BASELINE_OVERLAP = 1000, 200
@@ -178,6 +179,7 @@ def _ask(index: Index, question: str, k: int) -> Outcome:
 def _bm25_baseline(chunks: list[str], k: int) -> Callable[[str], Outcome]:
     import bm25s
 
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import
     retriever = bm25s.BM25()
     retriever.index(bm25s.tokenize(chunks, stopwords="en", show_progress=False), show_progress=False)
 
@@ -192,10 +194,7 @@ def _bm25_baseline(chunks: list[str], k: int) -> Callable[[str], Outcome]:
 
 
 def _dense_baseline(chunks: list[str], embedder: Embedder, k: int) -> Callable[[str], Outcome]:
-    import faiss
-
-    dense = faiss.IndexFlatIP(embedder.dimension)
-    dense.add(embedder.embed(chunks))
+    dense = flat_index(embedder.embed(chunks))
 
     def search(question: str) -> Outcome:
         started = time.perf_counter()

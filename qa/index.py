@@ -27,7 +27,6 @@ from qa.probes import OFF_TOPIC_PROBES
 from qa.vectors import Embedder
 
 log = logging.getLogger(__name__)
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG through its own handler
 
 FORMAT_VERSION = 2  # raise when the files change: an older index is then rebuilt, never misread
 POINTER = "CURRENT"
@@ -255,14 +254,21 @@ def current_generation(index_dir: Path) -> Path:
     return folder
 
 
-def _make_searchers(chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, texts: list[str]):
-    import bm25s
+def flat_index(vectors: np.ndarray):
+    """An exact FAISS inner-product index of unit vectors (cosine similarity)."""
     import faiss
 
-    dense = faiss.IndexFlatIP(chunk_vectors.shape[1])
-    dense.add(chunk_vectors)
-    sentences = faiss.IndexFlatIP(sentence_vectors.shape[1])
-    sentences.add(sentence_vectors)
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    return flat
+
+
+def _make_searchers(chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, texts: list[str]):
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import and logs every build
+
+    dense, sentences = flat_index(chunk_vectors), flat_index(sentence_vectors)
     keywords = bm25s.BM25()
     keywords.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False), show_progress=False)
     return dense, sentences, keywords
