@@ -69,5 +69,5 @@ def compose(passages: list[Passage]) -> str:
         if number > 1 and (len(quote.split()) < MIN_ANSWER_WORDS or not quote.endswith((".", "!", "?", "”", '"'))):
             continue  # a heading or label names a topic; as a further quote it adds nothing
         if number == 1 or passage.relevance >= 0.95 * best:
-            quotes.append(f"{' '.join(passage.quote.split())} [{number}]")
+            quotes.append(f"{' '.join(quote.split())} [{number}]")
     return " ".join(quotes)

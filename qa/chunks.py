@@ -123,6 +123,14 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return [span for span in spans if span[1] > span[0]]
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """A chunk's sentences as they are embedded and quoted: split_sentences, or the whole text if it has none.
+
+    The index stores one vector per span in this order, so every user must derive them here.
+    """
+    return split_sentences(text) or [(0, len(text))]
+
+
 def _blocks(text: str) -> list[_Block]:
     """Paragraphs, list items and headings with their offsets; wrapped lines are joined."""
     blocks: list[_Block] = []

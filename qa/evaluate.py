@@ -8,7 +8,6 @@ A passage hits when it contains an accepted answer, compared lower-cased with wh
 from __future__ import annotations
 
 import json
-import logging
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import numpy as np
 
 from qa.answer import Answer, answer
 from qa.documents import read_corpus
-from qa.index import Index, flat_index, open_index
+from qa.index import Index, flat_index, keyword_index, open_index, tokens
 from qa.vectors import Embedder
 
 BASELINE_CHARS, BASELINE_OVERLAP = 1000, 200
@@ -177,16 +176,11 @@ def _ask(index: Index, question: str, k: int) -> Outcome:
 
 
 def _bm25_baseline(chunks: list[str], k: int) -> Callable[[str], Outcome]:
-    import bm25s
-
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import
-    retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(chunks, stopwords="en", show_progress=False), show_progress=False)
+    retriever = keyword_index(chunks, stem=False)  # the plain recipe: no stemming
 
     def search(question: str) -> Outcome:
         started = time.perf_counter()
-        tokens = bm25s.tokenize([question], stopwords="en", show_progress=False, return_ids=False)
-        scores = retriever.get_scores(tokens[0])
+        scores = retriever.get_scores(tokens(question, stem=False))
         top = np.argsort(-scores)[:k]
         return Outcome({}, [chunks[i] for i in top], None, False, time.perf_counter() - started)
 

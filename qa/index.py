@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunks import Chunk, ChunkSettings, chunk_document, searchable_text, split_sentences
+from qa.chunks import Chunk, ChunkSettings, chunk_document, searchable_text, sentence_spans
 from qa.documents import Document, Skipped, read_corpus
 from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch
 from qa.probes import OFF_TOPIC_PROBES
@@ -128,10 +128,7 @@ class Index:
 
     def keyword_scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for query (zero where no query word occurs)."""
-        import bm25s
-
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False)
-        return self.keywords.get_scores(tokens[0])
+        return self.keywords.get_scores(tokens(query))
 
     def evidence(self, vector: np.ndarray, terms: set[str]) -> float:
         """How much the corpus has to say about a question; see evidence()."""
@@ -171,7 +168,7 @@ def build_index(
     chunks = [chunk for document in documents for chunk in chunk_document(document, settings)]
     by_id = {d.doc_id: d for d in documents}
     texts = [searchable_text(chunk, by_id[chunk.doc_id]) for chunk in chunks]
-    sentences = [[chunk.text[s:e] for s, e in split_sentences(chunk.text)] or [chunk.text] for chunk in chunks]
+    sentences = [[chunk.text[s:e] for s, e in sentence_spans(chunk.text)] for chunk in chunks]
     sentence_start = [0]
     for parts in sentences:
         sentence_start.append(sentence_start[-1] + len(parts))
@@ -264,14 +261,18 @@ def flat_index(vectors: np.ndarray):
 
 
 def _make_searchers(chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, texts: list[str]):
+    return flat_index(chunk_vectors), flat_index(sentence_vectors), keyword_index(texts)
+
+
+def keyword_index(texts: list[str], *, stem: bool = True):
+    """A BM25 index (bm25s) of texts, English stop words removed and, by default, words stemmed."""
     import bm25s
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import and logs every build
-
-    dense, sentences = flat_index(chunk_vectors), flat_index(sentence_vectors)
     keywords = bm25s.BM25()
-    keywords.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False), show_progress=False)
-    return dense, sentences, keywords
+    stemmer = _stemmer() if stem else None
+    keywords.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
+    return keywords
 
 
 def _write_generation(index_dir, manifest, rows, documents, chunks, searchers) -> Path:
@@ -372,11 +373,17 @@ def coverage(keywords, terms: set[str]) -> float:
     return float(found.max() / total) if total else 0.0
 
 
-def query_terms(text: str) -> set[str]:
-    """The stemmed, stop-word-free words of text, as the keyword index sees them."""
+def tokens(text: str, *, stem: bool = True) -> list[str]:
+    """The words of text as a keyword_index() sees them: lower-cased, stop words removed, stemmed by default."""
     import bm25s
 
-    return set(bm25s.tokenize([text], stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False)[0])
+    stemmer = _stemmer() if stem else None
+    return bm25s.tokenize([text], stopwords="en", stemmer=stemmer, show_progress=False, return_ids=False)[0]
+
+
+def query_terms(text: str) -> set[str]:
+    """The distinct stemmed, stop-word-free words of text, as the keyword index sees them."""
+    return set(tokens(text))
 
 
 def _key(model: str, text: str) -> str:

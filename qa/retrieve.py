@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from qa import config
-from qa.chunks import Chunk, split_sentences
+from qa.chunks import Chunk, sentence_spans
 from qa.documents import Document
 from qa.errors import BadQuestion
 from qa.index import Index, open_index, query_terms
 
 MAX_QUESTION_CHARS = 1000
 CANDIDATES = 60  # from each of chunk, sentence and keyword search, before fusion
-DENSE_WEIGHT = 0.4  # share of the dense side in the fused score; keywords get the rest (measured: BENCHMARKS.md)
+DENSE_WEIGHT = 0.4  # share of the dense side in the fused score; keywords get the rest (BENCHMARKS.md)
 MIN_ANSWER_WORDS = 5  # shorter "sentences" are headings or list labels: they name a topic but answer nothing
 WORD = re.compile(r"\w+")
 
@@ -115,7 +115,7 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, weight: float = DENSE_WEIGHT) -
     """Blend dense and keyword scores of the same candidates, each min-max scaled to [0, 1].
 
     Scaling keeps the raw scores' gaps, which rank fusion (RRF) throws away: a candidate far ahead
-    on one side stays far ahead. Measured against RRF in BENCHMARKS.md.
+    on one side stays far ahead. Chosen over RRF on the development set (BENCHMARKS.md, "What was tried").
     """
     return weight * _scaled(dense) + (1 - weight) * _scaled(keyword)
 
@@ -166,7 +166,7 @@ def _passage(index: Index, i: int, score: float, relevance: float, highlight: tu
 def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: set[str]) -> tuple[int, int]:
     """The sentence that best answers: closest in meaning, plus the share of the question's terms it holds."""
     text = index.chunks[i].text
-    spans = split_sentences(text) or [(0, len(text))]
+    spans = sentence_spans(text)  # the same spans, in the same order, as the stored sentence vectors
     overlap = np.array([len(terms & query_terms(text[s:e])) / max(1, len(terms)) for s, e in spans])
     short = np.array([len(text[s:e].split()) < MIN_ANSWER_WORDS for s, e in spans])
     scores = cosines + overlap - 2.0 * short  # a heading wins only where nothing longer exists
