@@ -98,8 +98,8 @@ def _starts_chunk(group: list[_Block], block: _Block, settings: ChunkSettings) -
         return True
     if all(b.kind == "heading" for b in group):
         return False  # headings stay with what follows them
-    if block.kind == "heading" or group[-1].end - group[0].start >= settings.target_chars:
-        return True
+    if block.kind in ("heading", "lead") or group[-1].end - group[0].start >= settings.target_chars:
+        return True  # a list's lead-in opens a chunk, as a heading does: it belongs with its items
     # a list is kept apart from the paragraphs around it, but stays with its lead-in
     return (block.kind == "item") != (group[-1].kind in ("item", "lead"))
 

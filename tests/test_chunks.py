@@ -273,12 +273,6 @@ def test_a_lead_in_stays_with_its_items():
     assert [c.text for c in chunks] == [text]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_starts_chunk lets a lead-in join the paragraph before it, and the items then join the lead-in, "
-    "so a short paragraph, the lead-in and the list share a chunk although 'a list is kept apart from the "
-    "paragraphs around it'",
-)
 def test_a_list_with_its_lead_in_is_kept_apart_from_a_short_paragraph_before_it():
     text = "A short opening paragraph.\n\nThe council concluded with the following outcomes:\n- Chips.\n- Quantum."
 
