@@ -40,7 +40,7 @@ class Chunk:
 
 @dataclass(frozen=True)
 class _Block:
-    kind: str  # "heading", "paragraph", "lead" (ends with ':' and introduces a list) or "item"
+    kind: str  # "heading", "paragraph", "lead" (ends with ':' and introduces a list), "item", or "labels" (short lines)
     start: int
     end: int
     page: int
@@ -50,7 +50,7 @@ class _Block:
 def chunk_document(document: Document, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:
     """Cut a document into passages at paragraph, item, heading and page boundaries."""
     text = document.text
-    blocks = _numbered([piece for block in _blocks(text) for piece in _split_long(text, block, settings)])
+    blocks = _numbered([piece for block in _labels(text, _blocks(text)) for piece in _split_long(text, block, settings)])
     multi_page = PAGE_BREAK in text
     chunks: list[Chunk] = []
     group: list[_Block] = []
@@ -79,9 +79,9 @@ def chunk_document(document: Document, settings: ChunkSettings = ChunkSettings()
         if not group:
             # what the passage is about, when that is said above it rather than in it
             context = " — ".join(part for part in (heading, lead if block.kind == "item" else "") if part)
-        if block.kind == "heading":
-            # keep two levels: a slide's title above its sub-heading, say
-            line = _one_line(text[block.start : block.end])
+        if block.kind in ("heading", "labels"):
+            # keep two levels: a slide's title above its sub-heading, say; of labels, the last is the latest title
+            line = _one_line(text[block.start : block.end].rsplit("\n", 1)[-1])
             heading, lead = (f"{heading.split(' — ')[-1]} — {line}" if heading else line), ""
         elif block.kind == "lead":
             lead = _one_line(text[block.start : block.end])
@@ -163,6 +163,39 @@ def _blocks(text: str) -> list[_Block]:
         current = [start, end, is_item]
     flush()
     return blocks
+
+
+def _labels(text: str, blocks: list[_Block]) -> list[_Block]:
+    """In a run of short heading-like lines, only the last one heads the text that follows.
+
+    The lines before it (logos, captions, a slide's title and date, table cells) are read together
+    as one paragraph of labels, so they stay with their slide instead of becoming a long heading trail.
+    Markdown "#" headings are always headings.
+    """
+    out: list[_Block] = []
+    run: list[_Block] = []
+
+    def flush(followed_by_body: bool) -> None:
+        labels = run[:-1] if followed_by_body else run
+        if len(labels) > 1:
+            out.append(_Block("labels", labels[0].start, labels[-1].end, labels[0].page))
+        else:
+            out.extend(labels)
+        if followed_by_body:
+            out.append(run[-1])
+        run.clear()
+
+    for block in blocks:
+        plain_heading = block.kind == "heading" and not MARKDOWN_HEADING.match(text[block.start : block.end])
+        if run and (not plain_heading or block.page != run[-1].page):
+            flush(followed_by_body=block.page == run[-1].page and block.kind != "heading")
+        if plain_heading:
+            run.append(block)
+        else:
+            out.append(block)
+    if run:
+        flush(followed_by_body=False)
+    return out
 
 
 def _continues(previous: str, line: str) -> bool:

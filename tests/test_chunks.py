@@ -404,3 +404,27 @@ def test_chunking_is_deterministic():
     document = CORPUS_DOCUMENTS[0]
 
     assert chunk_document(document) == chunk_document(document)
+
+
+def test_a_run_of_short_lines_is_one_block_of_labels_and_its_last_line_heads_what_follows():
+    # a slide flattened to text: a title, logo names, then a sub-heading over a list
+    text = (
+        "Industry recommendations before the summit (1 March, 2022)\n\nDIGITALEUROPE\n\nJEITA\n\n"
+        "Background of the partnership\n\n- The partnership was launched in 2022.\n- A council meets once a year."
+    )
+
+    chunks = chunks_of(text)
+
+    assert [c.text for c in chunks] == [
+        "Industry recommendations before the summit (1 March, 2022)\n\nDIGITALEUROPE\n\nJEITA",
+        "Background of the partnership\n\n- The partnership was launched in 2022.\n- A council meets once a year.",
+    ]
+
+
+def test_markdown_headings_are_never_folded_into_labels():
+    text = "# Title\n\n## Section\n\nBody text of the section."
+
+    chunks = chunks_of(text)
+
+    assert chunks[-1].text.endswith("Body text of the section.")
+    assert "## Section" in chunks[-1].text
