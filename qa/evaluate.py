@@ -176,11 +176,11 @@ def _ask(index: Index, question: str, k: int) -> Outcome:
 
 
 def _bm25_baseline(chunks: list[str], k: int) -> Callable[[str], Outcome]:
-    retriever = keyword_index(chunks, stem=False)  # the plain recipe: no stemming
+    retriever = keyword_index(chunks, stem=False, stopwords="en")  # the plain recipe: bm25s's defaults
 
     def search(question: str) -> Outcome:
         started = time.perf_counter()
-        scores = retriever.get_scores(tokens(question, stem=False))
+        scores = retriever.get_scores(tokens(question, stem=False, stopwords="en"))
         top = np.argsort(-scores)[:k]
         return Outcome({}, [chunks[i] for i in top], None, False, time.perf_counter() - started)
 

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2  # raise when the files change: an older index is then rebuilt, never misread
 POINTER = "CURRENT"
+STOPWORDS = "en_plus"  # NLTK's English list: unlike bm25s's default ("en") it drops who/which/how/when
 KEEP_GENERATIONS = 2  # the current one and the one before, which a reader may still be opening
 
 
@@ -264,14 +265,14 @@ def _make_searchers(chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, tex
     return flat_index(chunk_vectors), flat_index(sentence_vectors), keyword_index(texts)
 
 
-def keyword_index(texts: list[str], *, stem: bool = True):
+def keyword_index(texts: list[str], *, stem: bool = True, stopwords: str = STOPWORDS):
     """A BM25 index (bm25s) of texts, English stop words removed and, by default, words stemmed."""
     import bm25s
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import and logs every build
     keywords = bm25s.BM25()
     stemmer = _stemmer() if stem else None
-    keywords.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
+    keywords.index(bm25s.tokenize(texts, stopwords=stopwords, stemmer=stemmer, show_progress=False), show_progress=False)
     return keywords
 
 
@@ -373,12 +374,12 @@ def coverage(keywords, terms: set[str]) -> float:
     return float(found.max() / total) if total else 0.0
 
 
-def tokens(text: str, *, stem: bool = True) -> list[str]:
+def tokens(text: str, *, stem: bool = True, stopwords: str = STOPWORDS) -> list[str]:
     """The words of text as a keyword_index() sees them: lower-cased, stop words removed, stemmed by default."""
     import bm25s
 
     stemmer = _stemmer() if stem else None
-    return bm25s.tokenize([text], stopwords="en", stemmer=stemmer, show_progress=False, return_ids=False)[0]
+    return bm25s.tokenize([text], stopwords=stopwords, stemmer=stemmer, show_progress=False, return_ids=False)[0]
 
 
 def query_terms(text: str) -> set[str]:

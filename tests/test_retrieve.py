@@ -1,0 +1,97 @@
+"""Retrieval behaviour that matters: hybrid search finds exact names, dense search finds paraphrases,
+off-topic questions are refused, results are diverse. Real model, real index of the bundled corpus."""
+
+import numpy as np
+import pytest
+
+import qa
+from qa.chunks import Chunk
+from qa.evaluate import contains
+from qa.retrieve import diverse, fuse
+
+
+def first_rank(ranked_texts, accepted):
+    return next((rank for rank, text in enumerate(ranked_texts, 1) if contains(text, accepted)), None)
+
+
+def dense_only(index, question):
+    scores = index.dense_scores(index.embedder.embed([question])[0], len(index.chunks))
+    return [index.chunks[i].text for i in sorted(scores, key=scores.get, reverse=True)]
+
+
+def keywords_only(index, question):
+    scores = index.keyword_scores(question)
+    return [index.chunks[i].text for i in np.argsort(-scores) if scores[i] > 0]
+
+
+@pytest.mark.parametrize(
+    "question, accepted",
+    [
+        ("What is the IAP?", ["Institutional Arrangement for Partnership"]),
+        ("How much funding per year can the joint 6G project receive in Japan?", ["100 million yen"]),
+        ("Which city will host the next ministerial meeting of the partnership in 2026?", ["2026 in Brussels"]),
+    ],
+    ids=["acronym", "amount", "year"],
+)
+def test_hybrid_finds_exact_names_and_numbers_that_dense_search_alone_ranks_lower(index, question, accepted):
+    assert first_rank(dense_only(index, question), accepted) > 1
+    assert first_rank([p.text for p in qa.retrieve(question, index=index)], accepted) == 1
+
+
+def test_hybrid_finds_a_paraphrase_that_keyword_search_alone_ranks_lower(index):
+    question, accepted = "How will the partners spot chip shortages before they happen?", ["early warning"]
+
+    assert (first_rank(keywords_only(index, question), accepted) or 99) > 1
+    assert first_rank([p.text for p in qa.retrieve(question, index=index)], accepted) == 1
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How do I descale an espresso machine?", "Who holds the record for the men's 100 metres?",
+     "What is the population of Canada?", "Which planet has the most rings?"],
+)
+def test_off_topic_questions_are_refused(index, question):
+    result = qa.answer(question, index=index)
+
+    assert result.abstained and result.passages == ()
+    assert result.closest  # the nearest passages stay available, for a clearly marked low-confidence view
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Where does Sebastian Maslow teach?",  # a name the embedding model does not know: keyword evidence counts
+     "How will semiconductor supply chain resilience be ensured?"],
+)
+def test_in_scope_questions_are_answered(index, question):
+    assert not qa.answer(question, index=index).abstained
+
+
+def test_a_question_spanning_documents_gets_passages_from_several(index):
+    passages = qa.retrieve("How has cooperation on semiconductors evolved across the summits and councils?", index=index)
+
+    assert len({p.doc_id for p in passages}) >= 3
+
+
+def test_fuse_scales_each_side_and_keeps_gaps():
+    dense = np.array([0.9, 0.5, 0.1])
+    keyword = np.array([0.0, 10.0, 5.0])
+
+    fused = fuse(dense, keyword, weight=0.5)
+
+    np.testing.assert_allclose(fused, [0.5, 0.5 * 0.5 + 0.5 * 1.0, 0.5 * 0.5])
+
+
+def test_fuse_of_equal_scores_adds_nothing():
+    np.testing.assert_allclose(fuse(np.ones(3), np.ones(3)), np.zeros(3))
+
+
+def test_diverse_skips_a_near_duplicate_even_from_another_document():
+    chunks = [
+        Chunk("a.md", 0, 33, "The council met in Tokyo in May.", "", "paragraph 1"),
+        Chunk("b.md", 0, 37, "The council met in Tokyo in May 2025.", "", "paragraph 3"),
+        Chunk("c.md", 0, 39, "Semiconductor cooperation was expanded.", "", "paragraph 2"),
+    ]
+
+    kept = diverse([(0, 3.0), (1, 2.0), (2, 1.0)], chunks, k=3)
+
+    assert [i for i, _ in kept] == [0, 2]
