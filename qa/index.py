@@ -131,6 +131,10 @@ class Index:
         """BM25 score of every chunk for query (zero where no query word occurs)."""
         return self.keywords.get_scores(tokens(query))
 
+    def idf(self, terms: set[str]) -> dict[str, float]:
+        """How rare each term is in this corpus (BM25's IDF)."""
+        return idf(self.keywords, terms)
+
     def evidence(self, vector: np.ndarray, terms: set[str]) -> float:
         """How much the corpus has to say about a question; see evidence()."""
         return evidence(self.dense, self.sentences, self.keywords, vector, terms)
@@ -359,19 +363,27 @@ def evidence(dense, sentences, keywords, vector: np.ndarray, terms: set[str]) ->
 
 def coverage(keywords, terms: set[str]) -> float:
     """The largest IDF-weighted share of terms found together in one chunk (0 to 1)."""
-    if not terms:
+    weights = idf(keywords, terms)
+    total = sum(weights.values())
+    if not total:
         return 0.0
+    found = np.zeros(keywords.scores["num_docs"])
+    for term, weight in weights.items():
+        found[_chunks_with(keywords, term)] += weight
+    return float(found.max() / total)
+
+
+def idf(keywords, terms: set[str]) -> dict[str, float]:
+    """BM25's inverse document frequency of each term; a term no chunk holds gets the highest."""
     n = keywords.scores["num_docs"]
+    return {term: float(np.log(1 + (n - len(_chunks_with(keywords, term)) + 0.5) / (len(_chunks_with(keywords, term)) + 0.5)))
+            for term in terms}
+
+
+def _chunks_with(keywords, term: str) -> np.ndarray:
+    token = keywords.vocab_dict.get(term)
     indptr, indices = keywords.scores["indptr"], keywords.scores["indices"]
-    found = np.zeros(n)
-    total = 0.0
-    for term in terms:
-        token = keywords.vocab_dict.get(term)
-        chunks = indices[indptr[token] : indptr[token + 1]] if token is not None else indices[:0]
-        weight = float(np.log(1 + (n - len(chunks) + 0.5) / (len(chunks) + 0.5)))  # BM25's IDF
-        total += weight
-        found[chunks] += weight
-    return float(found.max() / total) if total else 0.0
+    return indices[indptr[token] : indptr[token + 1]] if token is not None else indices[:0]
 
 
 def tokens(text: str, *, stem: bool = True, stopwords: str = STOPWORDS) -> list[str]:

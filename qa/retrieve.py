@@ -164,10 +164,13 @@ def _passage(index: Index, i: int, score: float, relevance: float, highlight: tu
 
 
 def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: set[str]) -> tuple[int, int]:
-    """The sentence that best answers: closest in meaning, plus the share of the question's terms it holds."""
+    """The sentence that best answers: closest in meaning, plus the share of the question's terms it holds,
+    each weighted by its rarity (a rare "co-chaired" says more than "council" in a corpus about councils)."""
     text = index.chunks[i].text
     spans = sentence_spans(text)  # the same spans, in the same order, as the stored sentence vectors
-    overlap = np.array([len(terms & query_terms(text[s:e])) / max(1, len(terms)) for s, e in spans])
+    weights = index.idf(terms)
+    total = sum(weights.values()) or 1.0
+    overlap = np.array([sum(weights[t] for t in terms & query_terms(text[s:e])) / total for s, e in spans])
     short = np.array([len(text[s:e].split()) < MIN_ANSWER_WORDS for s, e in spans])
     scores = cosines + overlap - 2.0 * short  # a heading wins only where nothing longer exists
     return spans[int(np.argmax(scores))]

@@ -117,12 +117,6 @@ def test_answer_quotes_and_cites_the_right_document(index):
     assert result.passages[0].quote in result.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="retrieve._best_sentence quotes 'The EU and Japan held their third Digital Partnership Council today "
-    "in Tokyo...' (more question words) instead of the next sentence, 'The Council was co-chaired by Henna "
-    "Virkkunen...', which answers the question",
-)
 def test_answer_quotes_the_sentence_that_answers(index):
     result = qa.answer(CO_CHAIR, index=index)
 
