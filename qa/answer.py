@@ -7,7 +7,8 @@ from pathlib import Path
 
 from qa import config
 from qa.index import Index, open_index
-from qa.retrieve import MIN_ANSWER_WORDS, Passage, clean_question, search
+from qa.chunks import split_sentences
+from qa.retrieve import Passage, clean_question, is_statement, search
 
 NOTHING_FOUND = "Nothing in the documents answers this question."
 MAX_SENTENCES = 3
@@ -61,13 +62,13 @@ def threshold(index: Index) -> float:
 def compose(passages: list[Passage]) -> str:
     """Quote the best sentence of the top passage, and of the next ones when they are nearly as relevant."""
     best = passages[0].relevance
-    quotes = []
+    quotes, sentences = [], 0
     for number, passage in enumerate(passages, start=1):
-        if len(quotes) == MAX_SENTENCES:
-            break
         quote = passage.quote.strip()
-        if number > 1 and (len(quote.split()) < MIN_ANSWER_WORDS or not quote.endswith((".", "!", "?", "”", '"'))):
-            continue  # a heading or label names a topic; as a further quote it adds nothing
+        count = len(split_sentences(quote))
+        if number > 1 and (sentences + count > MAX_SENTENCES or not is_statement(quote)):
+            continue  # past three sentences, or a heading or label, which names a topic but answers nothing
         if number == 1 or passage.relevance >= 0.95 * best:
             quotes.append(f"{' '.join(quote.split())} [{number}]")
+            sentences += count
     return " ".join(quotes)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import config
-from qa.chunks import Chunk, sentence_spans
+from qa.chunks import ITEM, Chunk, sentence_spans
 from qa.documents import Document
 from qa.errors import BadQuestion
 from qa.index import Index, open_index, query_terms
@@ -141,7 +141,9 @@ def diverse(ranked: list[tuple[int, float]], chunks: list[Chunk], k: int) -> lis
 
 
 def _overlap(a: set[str], b: set[str]) -> float:
-    return len(a & b) / max(1, min(len(a), len(b)))
+    # Jaccard: similar both ways. (Shared words over the smaller set dropped a short passage whose
+    # words all recur in a longer one, e.g. a dateline paragraph holding the date that was asked for.)
+    return len(a & b) / max(1, len(a | b))
 
 
 def _passage(index: Index, i: int, score: float, relevance: float, highlight: tuple[int, int]) -> Passage:
@@ -164,13 +166,29 @@ def _passage(index: Index, i: int, score: float, relevance: float, highlight: tu
 
 
 def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: set[str]) -> tuple[int, int]:
-    """The sentence that best answers: closest in meaning, plus the share of the question's terms it holds,
-    each weighted by its rarity (a rare "co-chaired" says more than "council" in a corpus about councils)."""
+    """The sentence that best matches, and the one after it: the span to highlight and quote.
+
+    Best match: closest in meaning, plus the share of the question's terms it holds, each weighted by
+    rarity (a rare "co-chaired" says more than "council" in a corpus about councils). The sentence that
+    matches a question best often restates it ("The partnership was signed ...") and the next one holds
+    the answer ("... by Thierry Breton"), so the next sentence is quoted too (measured: BENCHMARKS.md).
+    """
     text = index.chunks[i].text
     spans = sentence_spans(text)  # the same spans, in the same order, as the stored sentence vectors
     weights = index.idf(terms)
     total = sum(weights.values()) or 1.0
     overlap = np.array([sum(weights[t] for t in terms & query_terms(text[s:e])) / total for s, e in spans])
-    short = np.array([len(text[s:e].split()) < MIN_ANSWER_WORDS for s, e in spans])
-    scores = cosines + overlap - 2.0 * short  # a heading wins only where nothing longer exists
-    return spans[int(np.argmax(scores))]
+    unlike = np.array([not is_statement(text[s:e]) for s, e in spans])
+    scores = cosines + overlap - 2.0 * unlike  # a heading wins only where nothing else is there
+    best = int(np.argmax(scores))
+    last = best + 1 if best + 1 < len(spans) else best
+    return spans[best][0], spans[last][1]
+
+
+def is_statement(sentence: str) -> bool:
+    """A sentence that can answer: five words or more, and a full sentence or a list item, not a
+    heading, a label or a lead-in ending in ':'."""
+    text = sentence.strip()
+    if len(text.split()) < MIN_ANSWER_WORDS or text.rstrip("*_ ").endswith(":"):
+        return False
+    return text.rstrip("*_ ").endswith((".", "!", "?", "”", '"', ")")) or ITEM.match(text) is not None

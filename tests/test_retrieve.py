@@ -1,13 +1,15 @@
 """Retrieval behaviour that matters: hybrid search finds exact names, dense search finds paraphrases,
 off-topic questions are refused, results are diverse. Real model, real index of the bundled corpus."""
 
+import re
+
 import numpy as np
 import pytest
 
 import qa
-from qa.chunks import Chunk
+from qa.chunks import Chunk, split_sentences
 from qa.evaluate import contains
-from qa.retrieve import diverse, fuse
+from qa.retrieve import diverse, fuse, is_statement
 
 
 def first_rank(ranked_texts, accepted):
@@ -95,3 +97,28 @@ def test_diverse_skips_a_near_duplicate_even_from_another_document():
     kept = diverse([(0, 3.0), (1, 2.0), (2, 1.0)], chunks, k=3)
 
     assert [i for i, _ in kept] == [0, 2]
+
+
+def test_every_short_answer_is_one_to_three_quoted_sentences(index, dev_questions):
+    for question in (q for q in dev_questions if q["kind"] != "out_of_scope"):
+        result = qa.answer(question["question"], index=index)
+        quoted = re.sub(r" ?\[\d+\]", "", result.text)
+
+        assert 1 <= len(split_sentences(quoted)) <= 3, result.text
+        for passage in result.passages:
+            assert passage.quote in passage.text  # quoted, never invented
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The fourth council is planned for 2026 in Brussels.", True),
+        ("7. Develop content authentication mechanisms such as watermarking", True),  # a list item
+        ("Second Meeting of the Japan-EU Digital Partnership Council Held", False),  # a heading
+        ("The council concluded with the following outcomes:", False),  # a lead-in
+        ("Next steps.", False),  # too short to answer anything
+    ],
+    ids=["sentence", "item", "heading", "lead-in", "short"],
+)
+def test_is_statement_tells_answers_from_headings(sentence, expected):
+    assert is_statement(sentence) is expected
