@@ -70,7 +70,7 @@ def _fold(html: str) -> str:
 
 def load_index(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None) -> Index:
     """Open the index (building it if it is missing or stale) and load the model, before any question arrives."""
-    index = open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.model_name())
+    index = open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.embedder())
     index.embedder.embed(["warm up"])  # the model loads lazily; load it now so the first answer is quick
     return index
 

@@ -6,21 +6,21 @@ from qa.index import BuildReport
 from qa.retrieve import Passage, retrieve
 
 
-def build_index(corpus_dir=None, index_dir=None, *, model=None, progress=False) -> BuildReport:
+def build_index(corpus_dir=None, index_dir=None, *, model=None, precision=None, progress=False) -> BuildReport:
     """Build or update the index of a corpus folder; returns what changed.
 
     Args:
         corpus_dir: the documents (default: QA_CORPUS_DIR or the repository's corpus/).
         index_dir: where the index is written (default: QA_INDEX_DIR or the repository's index/).
         model: a sentence-transformers model name or folder (default: QA_MODEL or all-MiniLM-L6-v2).
+        precision: "auto", "bf16" or "fp32" (default: QA_PRECISION or "auto"; see qa.vectors.Embedder).
     """
     from qa import config, index
-    from qa.vectors import Embedder
 
     return index.build_index(
         config.corpus_dir(corpus_dir),
         config.index_dir(index_dir),
-        embedder=Embedder(config.model_name(model)),
+        embedder=config.embedder(model, precision),
         progress=progress,
     )
 

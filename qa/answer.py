@@ -42,7 +42,7 @@ def answer(
         BadQuestion: the question has no words to search for.
     """
     question = clean_question(question)  # before opening the index, which may mean building it
-    index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.model_name())
+    index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.embedder())
     passages, evidence = search(question, k, index)
     if not passages or evidence <= threshold(index):
         return Answer(question, NOTHING_FOUND, (), tuple(passages))

@@ -19,6 +19,8 @@ CORPUS = click.option("--corpus", "corpus_dir", envvar="QA_CORPUS_DIR", type=cli
 INDEX = click.option("--index", "index_dir", envvar="QA_INDEX_DIR", type=click.Path(file_okay=False),
                      help="Folder of the built index. [env: QA_INDEX_DIR; default: index/]")
 MODEL = click.option("--model", envvar="QA_MODEL", help="sentence-transformers model name or folder. [env: QA_MODEL]")
+PRECISION = click.option("--precision", envvar="QA_PRECISION", type=click.Choice(["auto", "bf16", "fp32"]),
+                         help="Compute in bf16 (faster where the CPU has it) or exact fp32. [env: QA_PRECISION; default: auto]")
 
 
 def friendly(command):
@@ -53,8 +55,9 @@ def main(verbose: bool) -> None:
 @CORPUS
 @INDEX
 @MODEL
+@PRECISION
 @friendly
-def index(corpus_dir, index_dir, model) -> None:
+def index(corpus_dir, index_dir, model, precision) -> None:
     """Build or update the index after documents were added, changed or removed.
 
     Only chunks whose text is new are embedded.
@@ -65,7 +68,7 @@ def index(corpus_dir, index_dir, model) -> None:
     """
     import qa
 
-    report = qa.build_index(corpus_dir, index_dir, model=model, progress=sys.stderr.isatty())
+    report = qa.build_index(corpus_dir, index_dir, model=model, precision=precision, progress=sys.stderr.isatty())
     click.echo(report.summary())
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from qa.vectors import DEFAULT_MODEL
+from qa.vectors import DEFAULT_MODEL, PRECISIONS, Embedder
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -23,3 +23,16 @@ def index_dir(value: str | Path | None = None) -> Path:
 
 def model_name(value: str | None = None) -> str:
     return value or os.environ.get("QA_MODEL") or DEFAULT_MODEL
+
+
+def embedder(model: str | None = None, precision: str | None = None) -> Embedder:
+    """The embedding model the settings name (QA_MODEL, QA_PRECISION); it loads on first use."""
+    return Embedder(model_name(model), precision=precision_name(precision))
+
+
+def precision_name(value: str | None = None) -> str:
+    """auto (bf16 where the CPU computes it natively, else fp32), bf16 or fp32."""
+    chosen = value or os.environ.get("QA_PRECISION") or "auto"
+    if chosen not in PRECISIONS:
+        raise ValueError(f"QA_PRECISION must be one of {', '.join(PRECISIONS)}, not {chosen!r}")
+    return chosen

@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from qa import config
 from qa.answer import Answer, answer
 from qa.documents import read_corpus
 from qa.index import Index, flat_index, keyword_index, open_index, tokens
@@ -46,8 +47,8 @@ class Result:
 
 def run(questions_path: str | Path, *, k: int, corpus_dir: Path, index_dir: Path, baselines: bool = True) -> list[Result]:
     questions = load_questions(questions_path)
-    embedder = Embedder()
-    index = open_index(corpus_dir, index_dir, embedder.name)
+    embedder = config.embedder()
+    index = open_index(corpus_dir, index_dir, embedder)
     systems: list[tuple[str, Callable[[str], Outcome]]] = [("this project", lambda q: _ask(index, q, k))]
     if baselines:
         chunks = fixed_size_chunks(corpus_dir)

@@ -69,7 +69,7 @@ def retrieve(
         BadQuestion: the query has no words to search for.
     """
     query = clean_question(query)  # before opening the index, which may mean building it
-    index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.model_name())
+    index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.embedder())
     return search(query, k, index)[0]
 
 

