@@ -142,7 +142,7 @@ def main() -> None:
     started = time.perf_counter()
     print(f"# qa benchmarks{' (quick)' if args.quick else ''}\n")
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"Embedder precision: {speed.precision_of(speed.fastest_embedder())}")
+          f"Embedder precision: {speed.fastest_embedder().precision}")
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         sizes = QUICK if args.quick else FULL
         if args.passages:

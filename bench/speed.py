@@ -7,7 +7,6 @@ interleaved, so a neighbour's load on the machine falls on both and the ratio st
 
 from __future__ import annotations
 
-import inspect
 import shutil
 import tempfile
 from pathlib import Path
@@ -33,14 +32,8 @@ BUNDLED_QUESTIONS = [
 
 
 def fastest_embedder(model: str | None = None) -> Embedder:
-    """The Embedder at its fastest precision where vectors.py offers one (bf16), else the default."""
-    if "precision" in inspect.signature(Embedder).parameters:
-        return Embedder(model, precision="auto")
-    return Embedder(model)
-
-
-def precision_of(embedder: Embedder) -> str:
-    return str(getattr(embedder, "precision", "fp32 (no precision option)"))
+    """The Embedder at its fastest precision on this CPU: bf16 where native, else fp32."""
+    return Embedder(model, precision="auto")
 
 
 def floor_query(index: Index, question: str) -> None:
