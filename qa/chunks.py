@@ -94,10 +94,13 @@ def chunk_document(document: Document, settings: ChunkSettings = ChunkSettings()
 
 def _starts_chunk(group: list[_Block], block: _Block, settings: ChunkSettings) -> bool:
     """Should block begin a new chunk rather than join the group before it?"""
-    if block.page != group[-1].page or block.end - group[0].start > settings.max_chars:
+    if block.page != group[-1].page:
         return True
-    if all(b.kind == "heading" for b in group):
-        return False  # headings stay with what follows them
+    if all(b.kind in ("heading", "lead") for b in group):
+        # headings and a lead-in ("... she said:") stay with what follows them: alone they answer nothing
+        return block.end - group[0].start > settings.hard_max_chars
+    if block.end - group[0].start > settings.max_chars:
+        return True
     if block.kind in ("heading", "lead") or group[-1].end - group[0].start >= settings.target_chars:
         return True  # a list's lead-in opens a chunk, as a heading does: it belongs with its items
     # a list is kept apart from the paragraphs around it, but stays with its lead-in
