@@ -139,11 +139,11 @@ class Index:
         """BM25 score of every chunk for query (zero where no query word occurs)."""
         return self.keywords.get_scores(tokens(query))
 
-    def idf(self, terms: set[str]) -> dict[str, float]:
+    def idf(self, terms: frozenset[str]) -> dict[str, float]:
         """How rare each term is in this corpus (BM25's IDF)."""
         return idf(self.keywords, terms)
 
-    def evidence(self, vector: np.ndarray, terms: set[str]) -> float:
+    def evidence(self, vector: np.ndarray, terms: frozenset[str]) -> float:
         """How much the corpus has to say about a question; see evidence()."""
         return evidence(self.dense, self.sentences, self.keywords, vector, terms)
 
@@ -381,7 +381,7 @@ def _read_searchers(folder: Path, keywords: bool = True):
     return dense, sentences, bm25
 
 
-def evidence(dense, sentences, keywords, vector: np.ndarray, terms: set[str]) -> float:
+def evidence(dense, sentences, keywords, vector: np.ndarray, terms: frozenset[str]) -> float:
     """How much the corpus has to say about a question: the best cosine of any chunk or sentence,
     plus the largest share of the question's terms, weighted by rarity (IDF), that one chunk holds.
 
@@ -393,7 +393,7 @@ def evidence(dense, sentences, keywords, vector: np.ndarray, terms: set[str]) ->
     return best + coverage(keywords, terms)
 
 
-def coverage(keywords, terms: set[str]) -> float:
+def coverage(keywords, terms: frozenset[str]) -> float:
     """The largest IDF-weighted share of terms found together in one chunk (0 to 1)."""
     weights = idf(keywords, terms)
     total = sum(weights.values())
@@ -405,7 +405,7 @@ def coverage(keywords, terms: set[str]) -> float:
     return float(found.max() / total)
 
 
-def idf(keywords, terms: set[str]) -> dict[str, float]:
+def idf(keywords, terms: frozenset[str]) -> dict[str, float]:
     """BM25's inverse document frequency of each term; a term no chunk holds gets the highest."""
     n = keywords.scores["num_docs"]
     return {term: float(np.log(1 + (n - len(_chunks_with(keywords, term)) + 0.5) / (len(_chunks_with(keywords, term)) + 0.5)))
@@ -426,9 +426,13 @@ def tokens(text: str, *, stem: bool = True, stopwords: str = STOPWORDS) -> list[
     return bm25s.tokenize([text], stopwords=stopwords, stemmer=stemmer, show_progress=False, return_ids=False)[0]
 
 
-def query_terms(text: str) -> set[str]:
-    """The distinct stemmed, stop-word-free words of text, as the keyword index sees them."""
-    return set(tokens(text))
+@functools.lru_cache(maxsize=1 << 16)
+def query_terms(text: str) -> frozenset[str]:
+    """The distinct stemmed, stop-word-free words of text, as the keyword index sees them.
+
+    Cached: the second look asks this of the same candidate sentences for every question.
+    """
+    return frozenset(tokens(text))
 
 
 def _key(model: str, text: str) -> str:

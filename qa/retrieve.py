@@ -165,7 +165,7 @@ def _passage(index: Index, i: int, score: float, relevance: float, highlight: tu
     )
 
 
-def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: set[str]) -> tuple[int, int]:
+def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: frozenset[str]) -> tuple[int, int]:
     """The sentence that best matches, and the one after it: the span to highlight and quote.
 
     Best match: closest in meaning, plus the share of the question's terms it holds, each weighted by
