@@ -27,10 +27,13 @@ EXAMPLES = [
 ]
 
 
-def respond(message: str, history: list[dict], index: Index | None = None) -> str:
-    """Answer one chat message from the documents, as HTML. Each question stands alone, so history is unused."""
+def respond(message: str, history: list[dict], corpus_dir: Path | None = None, index_dir: Path | None = None) -> str:
+    """Answer one chat message from the documents, as HTML. Each question stands alone, so history is unused.
+
+    The index is looked up per question, so a rebuild (`qa index`) is picked up without a restart.
+    """
     try:
-        return format_answer(qa.answer(message, index=index))
+        return format_answer(qa.answer(message, corpus_dir=corpus_dir, index_dir=index_dir))
     except QAError as error:
         return f"<p>⚠️ {escape(str(error))}</p>"
 
@@ -75,10 +78,10 @@ def load_index(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
     return index
 
 
-def build_demo(index: Index | None = None) -> gr.ChatInterface:
-    """The chat page. Without an index, answers come from the default one (QA_CORPUS_DIR, QA_INDEX_DIR)."""
+def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None) -> gr.ChatInterface:
+    """The chat page over the index of corpus_dir in index_dir (default: QA_CORPUS_DIR, QA_INDEX_DIR)."""
     return gr.ChatInterface(
-        partial(respond, index=index),
+        partial(respond, corpus_dir=corpus_dir, index_dir=index_dir),
         title="EU–Japan Digital Partnership — ask the documents",
         description="Answers are sentences quoted from the EU–Japan Digital Partnership documents, "
         "each with a numbered source; when nothing in them answers, it says so.",
@@ -96,7 +99,7 @@ if __name__ == "__main__":
                         help="Port to listen on. [env: QA_PORT; default: 7860]")
     args = parser.parse_args()
     try:
-        index = load_index()
+        load_index()
     except QAError as error:
         raise SystemExit(f"Error: {error}") from error
-    build_demo(index).launch(server_name=args.host, server_port=args.port)
+    build_demo().launch(server_name=args.host, server_port=args.port)

@@ -14,7 +14,6 @@ import resource
 import subprocess
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -24,18 +23,15 @@ from qa.chunks import ChunkSettings, chunk_document, searchable_text, sentence_s
 from qa.config import REPOSITORY
 from qa.documents import read_corpus
 from qa.index import (
-    FORMAT_VERSION,
     Index,
     _key,
     _make_searchers,
     _write_generation,
     ann_index,
     build_index,
-    evidence,
+    describe,
     flat_index,
-    query_terms,
 )
-from qa.probes import OFF_TOPIC_PROBES
 from qa.vectors import Embedder
 
 PASSAGES_PER_DOCUMENT = 9  # what corpus.document() makes, measured: ten paragraphs, a few merged
@@ -59,16 +55,8 @@ def build_bare(corpus_dir: Path, index_dir: Path, embedder: Embedder | None = No
     rows = {"chunks": [_key(embedder.name, text) for text in texts],
             "sentences": [f"reused-{i}" for i in range(len(sentence_vectors))],
             "sentence_start": [0, *np.cumsum(counts).tolist()]}
-    manifest = {
-        "format": FORMAT_VERSION, "model": embedder.name, "precision": getattr(embedder, "precision", None),
-        "dimension": embedder.dimension,
-        "chunker": asdict(ChunkSettings()),
-        "documents": {d.doc_id: {"sha256": d.sha256, "title": d.title, "date": d.date} for d in documents},
-        "chunks": len(chunks), "sentences": len(sentence_vectors),
-        "probe_scores": [round(evidence(*searchers, vector, query_terms(probe)), 4)
-                         for probe, vector in zip(OFF_TOPIC_PROBES, embedder.embed(list(OFF_TOPIC_PROBES)))],
-        "built": "bench (bare)",
-    }
+    manifest = describe(embedder, ChunkSettings(), documents, len(chunks), len(sentence_vectors), searchers,
+                        built="bench (bare)")
     _write_generation(index_dir, manifest, rows, documents, chunks, searchers)
     return len(chunks)
 

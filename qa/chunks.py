@@ -15,6 +15,7 @@ ABBREVIATIONS = frozenset(
     "jan feb mar apr jun jul aug sep sept oct nov dec approx dept est min max".split()
 )
 TERMINAL = ".!?:;,\"'”’"
+CHUNKER_VERSION = 2  # raise when the same text would be cut differently: indexes made before are then rebuilt
 
 
 @dataclass(frozen=True)

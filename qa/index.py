@@ -7,6 +7,8 @@ leaves the previous index in place and readers never see a half-written one.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import json
@@ -14,22 +16,24 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from qa.chunks import Chunk, ChunkSettings, chunk_document, searchable_text, sentence_spans
+from qa.chunks import CHUNKER_VERSION, Chunk, ChunkSettings, chunk_document, searchable_text, sentence_spans
 from qa.documents import Document, Skipped, read_corpus
-from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch
+from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch, QAError
 from qa.probes import OFF_TOPIC_PROBES
 from qa.vectors import Embedder
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # raise when the files change: an older index is then rebuilt, never misread
+FORMAT_VERSION = 3  # raise when the files change: an older index is then rebuilt, never misread
 POINTER = "CURRENT"
+LOCK = "LOCK"  # held while a build runs, so two builds of one index folder never interleave
 STOPWORDS = "en_plus"  # NLTK's English list: unlike bm25s's default ("en") it drops who/which/how/when
 KEEP_GENERATIONS = 2  # the current one and the one before, which a reader may still be opening
 # Above this many chunks the chunk and sentence vectors are searched approximately (HNSW). An exact
@@ -96,6 +100,10 @@ class Index:
             raise IndexCorrupt(f"The index in {folder} is damaged ({error}); rebuild it with 'qa index'") from error
         if manifest.get("format") != FORMAT_VERSION:
             raise ModelMismatch(f"The index in {index_dir} has another format; rebuild it with 'qa index'")
+        if manifest.get("chunker_version") != CHUNKER_VERSION:
+            raise ModelMismatch(f"The index in {index_dir} was cut into passages by another version of the "
+                                "chunker; rebuild it with 'qa index'")
+        _check_files(folder, manifest)
         try:
             rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
             documents = [Document(**row) for row in _read_jsonl(folder / "documents.jsonl")]
@@ -165,9 +173,16 @@ def build_index(
     settings: ChunkSettings = ChunkSettings(),
     progress: bool = False,
 ) -> BuildReport:
-    """Build or update the index of corpus_dir in index_dir, embedding only texts that are new."""
+    """Build or update the index of corpus_dir in index_dir, embedding only texts that are new.
+
+    One build at a time per index folder: a second waits for the first, then reuses its vectors.
+    """
+    with _build_lock(index_dir):
+        return _build(corpus_dir, index_dir, embedder or Embedder(), settings, progress)
+
+
+def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: ChunkSettings, progress: bool) -> BuildReport:
     started = time.perf_counter()
-    embedder = embedder or Embedder()
     documents, skipped = read_corpus(corpus_dir)
     if not documents:
         reasons = "".join(f"\n  skipped {item.reason}" for item in skipped)
@@ -195,24 +210,7 @@ def build_index(
     flat = [text for parts in sentences for text in parts]
     sentence_vectors, _ = _embed_new(embedder, flat, rows["sentences"], old, progress)
     searchers = _make_searchers(chunk_vectors, sentence_vectors, texts)
-    probe_vectors = embedder.embed(list(OFF_TOPIC_PROBES))
-
-    manifest = {
-        "format": FORMAT_VERSION,
-        "model": embedder.name,
-        "precision": embedder.precision,
-        "dimension": embedder.dimension,
-        "chunker": asdict(settings),
-        "documents": {d.doc_id: {"sha256": d.sha256, "title": d.title, "date": d.date} for d in documents},
-        "chunks": len(chunks),
-        "sentences": len(flat),
-        # how much evidence everyday off-topic questions find in this corpus; answer() abstains below it
-        "probe_scores": [
-            round(evidence(*searchers, vector, query_terms(probe)), 4)
-            for probe, vector in zip(OFF_TOPIC_PROBES, probe_vectors)
-        ],
-        "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
+    manifest = describe(embedder, settings, documents, len(chunks), len(flat), searchers)
     folder = _write_generation(index_dir, manifest, rows, documents, chunks, searchers)
     return BuildReport(
         added=tuple(sorted(set(new_docs) - set(old_docs))),
@@ -226,6 +224,29 @@ def build_index(
         path=str(folder),
         note=note,
     )
+
+
+def describe(embedder: Embedder, settings: ChunkSettings, documents: list[Document], chunks: int, sentences: int,
+             searchers, built: str = "") -> dict:
+    """The manifest of a new index: how it was made, of what, and the abstention calibration."""
+    probe_vectors = embedder.embed(list(OFF_TOPIC_PROBES))
+    return {
+        "format": FORMAT_VERSION,
+        "model": embedder.name,
+        "precision": embedder.precision,
+        "dimension": embedder.dimension,
+        "chunker": asdict(settings),
+        "chunker_version": CHUNKER_VERSION,
+        "documents": {d.doc_id: {"sha256": d.sha256, "title": d.title, "date": d.date} for d in documents},
+        "chunks": chunks,
+        "sentences": sentences,
+        # how much evidence everyday off-topic questions find in this corpus; answer() abstains below it
+        "probe_scores": [
+            round(evidence(*searchers, vector, query_terms(probe)), 4)
+            for probe, vector in zip(OFF_TOPIC_PROBES, probe_vectors)
+        ],
+        "built": built or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
 
 
 def _embed_new(embedder: Embedder, texts: list[str], keys: list[str], old: dict, progress: bool):
@@ -245,7 +266,7 @@ def _embed_new(embedder: Embedder, texts: list[str], keys: list[str], old: dict,
 def is_stale(corpus_dir: Path, index_dir: Path) -> bool:
     """Is there no usable index of this corpus: none, an older format, or other documents than the corpus holds?"""
     manifest = _previous_manifest(index_dir)
-    if manifest.get("format") != FORMAT_VERSION:
+    if manifest.get("format") != FORMAT_VERSION or manifest.get("chunker_version") != CHUNKER_VERSION:
         return True
     indexed = {doc_id: row["sha256"] for doc_id, row in manifest.get("documents", {}).items()}
     documents, _ = read_corpus(corpus_dir)
@@ -322,7 +343,9 @@ def _write_generation(index_dir, manifest, rows, documents, chunks, searchers) -
         _write_jsonl(staging / "documents.jsonl", (asdict(d) for d in documents))
         _write_jsonl(staging / "chunks.jsonl", (asdict(c) for c in chunks))
         (staging / "rows.json").write_text(json.dumps(rows), encoding="utf-8")
-        # the manifest goes last: a folder without one was never finished
+        # the manifest goes last, with the size and hash of every other file: a folder without one was
+        # never finished, and a file that differs from it was damaged afterwards
+        manifest = manifest | {"files": _describe_files(staging)}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         _fsync_tree(staging)
         name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.urandom(3).hex()}"
@@ -359,6 +382,61 @@ def _previous_vectors(index_dir: Path, previous: dict, embedder: Embedder) -> tu
     old = dict(zip(rows["chunks"], dense.reconstruct_n(0, dense.ntotal)))
     old.update(zip(rows["sentences"], sentences.reconstruct_n(0, sentences.ntotal)))
     return old, ""
+
+
+def _describe_files(folder: Path) -> dict[str, dict]:
+    """{path relative to folder: {"bytes": size, "sha256": hash}} of every file below folder."""
+    return {
+        path.relative_to(folder).as_posix(): {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _check_files(folder: Path, manifest: dict) -> None:
+    """Every file the manifest lists is there, whole and unchanged; raise IndexCorrupt naming the first that is not."""
+    expected = manifest.get("files")
+    if not expected:
+        raise IndexCorrupt(f"The index in {folder} lists no files; rebuild it with 'qa index'")
+    for name, about in expected.items():
+        path = folder / name
+        try:
+            intact = path.stat().st_size == about["bytes"] and _sha256(path) == about["sha256"]
+        except OSError:
+            raise IndexCorrupt(f"The index in {folder} is missing {name}; rebuild it with 'qa index'") from None
+        if not intact:
+            raise IndexCorrupt(f"The index file {path} was changed or cut short since it was written; "
+                               "rebuild it with 'qa index'")
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+@contextlib.contextmanager
+def _build_lock(index_dir: Path):
+    """Hold index_dir/LOCK for the length of a build. The kernel releases it if the build is killed."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another build of %s is running; waiting for it to finish", index_dir)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            _remove_leftovers(index_dir)
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Staging folders and pointer drafts of builds that were killed: with the lock held, no build owns them."""
+    for stale in index_dir.glob(".building-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    for draft in index_dir.glob(f".{POINTER}.*"):
+        draft.unlink(missing_ok=True)
 
 
 def _previous_manifest(index_dir: Path) -> dict:
@@ -473,20 +551,46 @@ def _remove_old_generations(index_dir: Path, keep: str) -> None:
                          key=lambda p: p.stat().st_mtime)  # oldest first, even for two builds in one second
     for old in generations[: max(0, len(generations) - (KEEP_GENERATIONS - 1))]:
         shutil.rmtree(old, ignore_errors=True)
-    for stale in index_dir.glob(".building-*"):
-        if time.time() - stale.stat().st_mtime > 3600:  # left by a killed build
-            shutil.rmtree(stale, ignore_errors=True)
 
 
-_OPEN: dict[tuple[Path, Path, str], Index] = {}
+_OPEN: dict[tuple, Index] = {}
+_OPENING = threading.Lock()
+_UNLOADABLE: dict[tuple, str] = {}  # the generation that failed to load, per open index
 
 
 def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder) -> Index:
-    """The index of corpus_dir, built first if it is missing or the corpus changed; loaded once per process."""
+    """The index of corpus_dir: built first if it is missing or the corpus changed, loaded once per process,
+    and reloaded when a build elsewhere (`qa index`, another process) has switched index_dir to a newer one.
+
+    Questions asked while the new index loads are answered from the one already open; if the new one
+    cannot be loaded, the open one goes on answering and the problem is logged.
+    """
     key = (corpus_dir.resolve(), index_dir.resolve(), embedder.name, embedder.precision)
-    if key not in _OPEN:
-        if is_stale(corpus_dir, index_dir) or _previous_manifest(index_dir).get("model") != embedder.name:
-            log.info("building the index of %s in %s", corpus_dir, index_dir)
-            build_index(corpus_dir, index_dir, embedder=embedder)
-        _OPEN[key] = Index.load(index_dir, embedder=embedder)
+    index = _OPEN.get(key)
+    if index is None:
+        with _OPENING:
+            if key not in _OPEN:
+                if is_stale(corpus_dir, index_dir) or _previous_manifest(index_dir).get("model") != embedder.name:
+                    log.info("building the index of %s in %s", corpus_dir, index_dir)
+                    build_index(corpus_dir, index_dir, embedder=embedder)
+                _OPEN[key] = Index.load(index_dir, embedder=embedder)
+            return _OPEN[key]
+    pointer = _pointer(index_dir)
+    if pointer not in ("", index.path.name, _UNLOADABLE.get(key)) and _OPENING.acquire(blocking=False):
+        try:
+            _OPEN[key] = Index.load(index_dir, embedder=index.embedder)
+            log.info("reloaded the index: %s", _OPEN[key].path.name)
+        except QAError as error:
+            _UNLOADABLE[key] = pointer  # not retried on every question; the next build gets a new name
+            log.warning("kept the open index %s: the new one cannot be loaded (%s)", index.path.name, error)
+        finally:
+            _OPENING.release()
     return _OPEN[key]
+
+
+def _pointer(index_dir: Path) -> str:
+    """The generation CURRENT names now, or "" if it cannot be read."""
+    try:
+        return (index_dir / POINTER).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""

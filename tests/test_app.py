@@ -42,7 +42,8 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def url(index_dir):
     """The real app, serving the session's index on a free local port."""
-    demo = app.build_demo(app.load_index(REPOSITORY / "corpus", index_dir))
+    app.load_index(REPOSITORY / "corpus", index_dir)
+    demo = app.build_demo(REPOSITORY / "corpus", index_dir)
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     yield demo.local_url
     demo.close()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +16,7 @@ import qa
 from qa.chunks import chunk_document, searchable_text
 from qa.documents import read_document
 from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch, QAError
-from qa.index import KEEP_GENERATIONS, POINTER, Index, build_index, current_generation
+from qa.index import KEEP_GENERATIONS, LOCK, POINTER, Index, build_index, current_generation, open_index
 from qa.vectors import Embedder
 
 # each paragraph is longer than ChunkSettings.target_chars, so each becomes a chunk of its own
@@ -302,6 +305,49 @@ def test_damaged_index_files_are_reported_as_corrupt(built, embedder, damage):
         Index.load(built, embedder=embedder)
 
 
+def _files_of(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
+
+
+def _every_index_file(built: Path) -> list[str]:
+    return _files_of(current_generation(built))
+
+
+@pytest.mark.parametrize("how", ["cut short", "one byte changed", "removed", "emptied"])
+def test_every_index_file_is_checked_on_load(built, embedder, how):
+    names = _every_index_file(built)
+    assert {"dense.faiss", "sentences.faiss", "chunks.jsonl", "documents.jsonl", "rows.json"} <= set(names)
+    assert any(name.startswith("keywords/") for name in names)
+    for name in names:
+        path = current_generation(built) / name
+        original = path.read_bytes()
+        if how == "cut short":
+            path.write_bytes(original[: len(original) * 3 // 4])
+        elif how == "one byte changed":
+            middle = len(original) // 2
+            path.write_bytes(original[:middle] + bytes([original[middle] ^ 0x01]) + original[middle + 1 :])
+        elif how == "removed":
+            path.unlink()
+        else:
+            path.write_bytes(b"")
+
+        with pytest.raises(IndexCorrupt, match="qa index"):
+            Index.load(built, embedder=embedder)
+        path.write_bytes(original)
+    Index.load(built, embedder=embedder)  # whole again
+
+
+def test_an_index_cut_by_another_chunker_version_must_be_rebuilt(built, corpus, embedder):
+    manifest = current_generation(built) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps(data | {"chunker_version": 1}))
+
+    with pytest.raises(ModelMismatch, match="chunker.*qa index"):
+        Index.load(built, embedder=embedder)
+    reopened = open_index(corpus, built, embedder)  # where a rebuild is safe, it happens
+    assert reopened.manifest["chunker_version"] != 1
+
+
 def test_a_pointer_to_a_missing_generation_is_corrupt(built, embedder):
     (built / POINTER).write_text("gen-that-does-not-exist\n")
 
@@ -337,14 +383,14 @@ def test_an_index_of_an_older_format_must_be_rebuilt(built, embedder):
 # --- the folder on disk --------------------------------------------------------------------------
 
 
-def test_the_index_folder_holds_only_the_pointer_and_generations(built, corpus, embedder):
+def test_the_index_folder_holds_only_the_pointer_the_lock_and_generations(built, corpus, embedder):
     write(corpus, "gamma.md", GAMMA)
     build_index(corpus, built, embedder=embedder)
     build_index(corpus, built, embedder=embedder)
 
     names = sorted(p.name for p in built.iterdir())
 
-    generations = [name for name in names if name != POINTER]
+    generations = [name for name in names if name not in (POINTER, LOCK)]
     assert POINTER in names
     assert all(name.startswith("gen-") and (built / name).is_dir() for name in generations)
     assert 1 <= len(generations) <= KEEP_GENERATIONS
@@ -363,3 +409,60 @@ def test_the_manifest_records_how_the_index_was_built(built, corpus, embedder):
     assert set(manifest["documents"]) == {"alpha.md", "beta.md"}
     assert manifest["documents"]["alpha.md"]["sha256"] == read_document(corpus / "alpha.md").sha256
     assert manifest["chunks"] == len(Index.load(built, embedder=embedder).chunks)
+
+
+def test_leftovers_of_a_killed_build_are_removed_by_the_next(built, corpus, embedder):
+    staging = built / ".building-killed"
+    staging.mkdir()
+    (staging / "dense.faiss").write_bytes(b"half")
+    (built / f".{POINTER}.12345").write_text("gen-never-switched\n")
+
+    build_index(corpus, built, embedder=embedder)
+
+    assert not staging.exists() and not (built / f".{POINTER}.12345").exists()
+
+
+# --- builds while others build or read --------------------------------------------------------------
+
+
+def test_a_second_build_waits_for_the_first(built, corpus, embedder):
+    from qa.index import _build_lock
+
+    finished = threading.Event()
+    with _build_lock(built):  # as if another process were building
+        worker = threading.Thread(target=lambda: (build_index(corpus, built, embedder=embedder), finished.set()))
+        worker.start()
+        time.sleep(1.0)
+        assert not finished.is_set()
+    worker.join(timeout=60)
+    assert finished.is_set()
+
+
+def test_an_open_index_is_replaced_when_a_rebuild_switches_the_folder(built, corpus, embedder):
+    before = open_index(corpus, built, embedder)
+    assert open_index(corpus, built, embedder) is before  # loaded once, not per question
+    write(corpus, "gamma.md", GAMMA)
+
+    build_index(corpus, built, embedder=embedder)  # as `qa index` in another process would
+    after = open_index(corpus, built, embedder)
+
+    assert after is not before and "gamma.md" in after.documents
+    passages = qa.retrieve("When will the Arctic cable be ready?", index=after)
+    assert passages[0].doc_id == "gamma.md"
+
+
+def test_an_unloadable_new_index_leaves_the_open_one_answering(built, corpus, embedder, caplog):
+    before = open_index(corpus, built, embedder)
+    write(corpus, "gamma.md", GAMMA)
+    build_index(corpus, built, embedder=embedder)
+    dense = current_generation(built) / "dense.faiss"
+    dense.write_bytes(dense.read_bytes()[:100])
+
+    with caplog.at_level(logging.WARNING, logger="qa.index"):
+        still = open_index(corpus, built, embedder)
+        again = open_index(corpus, built, embedder)
+
+    assert still is before and again is before
+    assert [r for r in caplog.records if "cannot be loaded" in r.getMessage()]
+    assert len([r for r in caplog.records if "cannot be loaded" in r.getMessage()]) == 1  # not retried per question
+    assert qa.retrieve("semiconductor supply chain", index=still)
