@@ -19,6 +19,10 @@ from qa import config
 from qa.errors import QAError
 from qa.index import Index, open_index
 
+TITLE = "EU–Japan Digital Partnership — ask the documents"
+DESCRIPTION = ("Answers are sentences quoted from the EU–Japan Digital Partnership documents, each with a numbered "
+               "source; when nothing in them answers, it says so.")
+SHOWN_QUESTION_CHARS = 2000  # a pasted wall of text is shown cut; the answer says how much was searched
 EXAMPLES = [
     "Who co-chaired the third Digital Partnership Council?",
     "Who leads the 6G MIRAI-HARMONY project?",
@@ -27,7 +31,8 @@ EXAMPLES = [
 ]
 
 
-def respond(message: str, history: list[dict], corpus_dir: Path | None = None, index_dir: Path | None = None) -> str:
+def respond(message: str, history: list[dict], corpus_dir: str | Path | None = None,
+            index_dir: str | Path | None = None) -> str:
     """Answer one chat message from the documents, as HTML. Each question stands alone, so history is unused.
 
     The index is looked up per question, so a rebuild (`qa index`) is picked up without a restart.
@@ -48,6 +53,8 @@ def format_answer(answer: qa.Answer) -> str:
     else:
         blocks = [f"<p>{_fold(escape(answer.text))}</p>", "<h4>Sources</h4>"]
         blocks += [format_source(number, passage) for number, passage in enumerate(answer.passages, 1)]
+    if answer.notice:
+        blocks.insert(0, f"<p>ℹ️ {escape(answer.notice)}</p>")
     return "\n\n".join(blocks)
 
 
@@ -78,18 +85,32 @@ def load_index(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
     return index
 
 
-def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None) -> gr.ChatInterface:
-    """The chat page over the index of corpus_dir in index_dir (default: QA_CORPUS_DIR, QA_INDEX_DIR)."""
-    return gr.ChatInterface(
-        partial(respond, corpus_dir=corpus_dir, index_dir=index_dir),
-        title="EU–Japan Digital Partnership — ask the documents",
-        description="Answers are sentences quoted from the EU–Japan Digital Partnership documents, "
-        "each with a numbered source; when nothing in them answers, it says so.",
-        examples=EXAMPLES,
-        cache_examples=False,
-        api_name="ask",
-        analytics_enabled=False,
-    )
+def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None) -> gr.Blocks:
+    """The chat page over the index of corpus_dir in index_dir (default: QA_CORPUS_DIR, QA_INDEX_DIR).
+
+    Also serves the API endpoint /ask: one question in, the same HTML reply the chat shows out.
+    """
+    answer_html = partial(respond, history=[], corpus_dir=corpus_dir, index_dir=index_dir)
+
+    def ask(question: str) -> str:
+        """Answer a question from the documents: quoted sentences with [n] markers, then the numbered sources (HTML)."""
+        return answer_html(question)
+
+    def chat(message: str, history: list[dict]) -> tuple[str, list[dict]]:
+        # the question is shown as typed, escaped: markup in it is text, as it is in documents
+        shown = message if len(message) <= SHOWN_QUESTION_CHARS else message[:SHOWN_QUESTION_CHARS] + " …"
+        turn = [{"role": "user", "content": _fold(escape(shown))}, {"role": "assistant", "content": answer_html(message)}]
+        return "", [*history, *turn]
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
+        chatbot = gr.Chatbot(label="Answers", height=560, layout="panel", buttons=["copy"])
+        question = gr.Textbox(placeholder="Ask about the EU–Japan Digital Partnership…", show_label=False,
+                              submit_btn=True, autofocus=True, max_lines=4)
+        gr.Examples(EXAMPLES, inputs=question)
+        question.submit(chat, [question, chatbot], [question, chatbot], api_visibility="private")
+        gr.api(ask, api_name="ask")
+    return demo
 
 
 if __name__ == "__main__":

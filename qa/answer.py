@@ -8,7 +8,7 @@ from pathlib import Path
 from qa import config
 from qa.index import Index, open_index
 from qa.chunks import split_sentences
-from qa.retrieve import Passage, clean_question, is_statement, search
+from qa.retrieve import Passage, clean_question, cut_notice, is_statement, search
 
 NOTHING_FOUND = "Nothing in the documents answers this question."
 MAX_SENTENCES = 3
@@ -22,6 +22,7 @@ class Answer:
     text: str
     passages: tuple[Passage, ...]
     closest: tuple[Passage, ...] = ()  # when abstaining: the nearest passages, for a clearly marked low-confidence view
+    notice: str = ""  # something the asker should know, e.g. that a very long question was cut
 
     @property
     def abstained(self) -> bool:
@@ -41,12 +42,13 @@ def answer(
     Raises:
         BadQuestion: the question has no words to search for.
     """
-    question = clean_question(question)  # before opening the index, which may mean building it
+    notice = cut_notice(question)  # checks the question before opening the index, which may mean building it
+    question = clean_question(question)
     index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.embedder())
     passages, evidence = search(question, k, index)
     if not passages or evidence <= threshold(index):
-        return Answer(question, NOTHING_FOUND, (), tuple(passages))
-    return Answer(question, compose(passages), tuple(passages))
+        return Answer(question, NOTHING_FOUND, (), tuple(passages), notice=notice)
+    return Answer(question, compose(passages), tuple(passages), notice=notice)
 
 
 def threshold(index: Index) -> float:

@@ -89,11 +89,14 @@ def ask(question, k, as_json, corpus_dir, index_dir) -> None:
     from qa.answer import answer
 
     result = answer(question, k, corpus_dir=corpus_dir, index_dir=index_dir)
+    if result.notice:
+        click.echo(f"Note: {result.notice}", err=True)
     if as_json:
         payload = {
             "question": result.question,
             "answer": result.text,
             "abstained": result.abstained,
+            "notice": result.notice,
             "passages": [asdict(p) | {"citation": p.citation} for p in result.passages],
         }
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -19,7 +20,10 @@ log = logging.getLogger(__name__)
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 MAX_FILE_BYTES = 20_000_000
 PAGE_BREAK = "\f"  # PDF pages and slides are separated by a form feed in Document.text
-ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+BYTE_ORDER_MARKS = (  # longest first: UTF-32's little-endian mark starts with UTF-16's
+    (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
+)
 METADATA_KEYS = ("title", "publisher", "date", "url", "language")
 
 
@@ -58,14 +62,15 @@ def read_document(path: Path, doc_id: str | None = None) -> Document:
             f"{path.name}: unsupported format {suffix or '(none)'}; use one of {', '.join(SUFFIXES)}"
         )
     try:
+        size = path.stat().st_size  # before reading: a 50 GB log is refused without loading it
+        if size > MAX_FILE_BYTES:
+            raise UnreadableDocument(
+                f"{path.name}: {size / 1e6:.0f} MB is larger than the "
+                f"{MAX_FILE_BYTES / 1e6:.0f} MB limit; split it into smaller documents"
+            )
         data = path.read_bytes()
-    except OSError as error:
+    except OSError as error:  # e.g. removed since the folder was listed, or a broken link
         raise UnreadableDocument(f"{path.name}: cannot read the file ({error.strerror})") from error
-    if len(data) > MAX_FILE_BYTES:
-        raise UnreadableDocument(
-            f"{path.name}: {len(data) / 1e6:.0f} MB is larger than the "
-            f"{MAX_FILE_BYTES / 1e6:.0f} MB limit; split it into smaller documents"
-        )
     reader = _read_pdf if suffix == ".pdf" else _read_html if suffix in (".html", ".htm") else _read_text
     metadata, text = reader(data, path.name)
     text = text.strip()
@@ -109,21 +114,38 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
 
 
 def decode(data: bytes, name: str) -> str:
-    """Decode bytes with the first encoding that works; refuse binary data."""
+    """Decode text: by its byte order mark, else as UTF-8, else in the encoding charset-normalizer finds
+    (cp1252, Shift_JIS, ...). Binary data is refused."""
+    for mark, encoding in BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            try:
+                return _text_not_binary(data.decode(encoding), name)
+            except UnicodeDecodeError:
+                raise UnreadableDocument(f"{name}: starts like {encoding} text but is not; save it as UTF-8") from None
     if b"\x00" in data[:8192]:
         raise UnreadableDocument(f"{name}: looks like a binary file, not text")
-    for encoding in ENCODINGS:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - latin-1 decodes any bytes
-        raise UnreadableDocument(f"{name}: text is in an unknown encoding; save it as UTF-8")
+    try:
+        return _text_not_binary(data.decode("utf-8"), name)
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise UnreadableDocument(f"{name}: looks like a binary file, or text in an unknown encoding; save it as UTF-8")
+    text = str(best)
+    if len(text) == len(data) and not best.coherence:
+        # a single-byte code page, and too little text to tell which: take the most common one, Windows-1252
+        with contextlib.suppress(UnicodeDecodeError):
+            text = data.decode("cp1252")
+    return _text_not_binary(text, name)
+
+
+def _text_not_binary(text: str, name: str) -> str:
     controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f" or 0x7F <= ord(ch) < 0xA0)
     if controls > 0.05 * min(len(text), 8192):
         raise UnreadableDocument(f"{name}: looks like a binary file, not text")
-    return text
+    return text.removeprefix("\ufeff")
 
 
 def _read_text(data: bytes, name: str) -> tuple[dict[str, str], str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,9 @@ from qa.documents import Document
 from qa.errors import BadQuestion
 from qa.index import Index, open_index, query_terms
 
-MAX_QUESTION_CHARS = 1000
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000  # longer questions are cut, and the asker told (cut_notice)
 CANDIDATES = 60  # from each of chunk, sentence and keyword search, before fusion
 DENSE_WEIGHT = 0.4  # share of the dense side in the fused score; keywords get the rest (BENCHMARKS.md)
 MIN_ANSWER_WORDS = 5  # shorter "sentences" are headings or list labels: they name a topic but answer nothing
@@ -68,7 +71,9 @@ def retrieve(
     Raises:
         BadQuestion: the query has no words to search for.
     """
-    query = clean_question(query)  # before opening the index, which may mean building it
+    if notice := cut_notice(query):  # checks the query before opening the index, which may mean building it
+        log.warning(notice)
+    query = clean_question(query)
     index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.embedder())
     return search(query, k, index)[0]
 
@@ -103,12 +108,25 @@ def search(query: str, k: int, index: Index) -> tuple[list[Passage], float]:
 
 def clean_question(query: str) -> str:
     """The question as it will be searched: control characters removed, whitespace folded, length capped."""
+    return _folded(query)[:MAX_QUESTION_CHARS]
+
+
+def cut_notice(query: str) -> str:
+    """What to tell the asker when the question was too long to search whole; "" when it was not."""
+    length = len(_folded(query))
+    if length <= MAX_QUESTION_CHARS:
+        return ""
+    return (f"Your question is {length:,} characters long; only its first {MAX_QUESTION_CHARS:,} were searched. "
+            "Ask about one thing at a time for better answers.")
+
+
+def _folded(query: str) -> str:
     if not isinstance(query, str):
         raise BadQuestion("The question must be text.")
     text = " ".join("".join(ch if ch.isprintable() else " " for ch in query).split())
     if not WORD.search(text):
         raise BadQuestion("Please type a question with at least one word in it.")
-    return text[:MAX_QUESTION_CHARS]
+    return text
 
 
 def fuse(dense: np.ndarray, keyword: np.ndarray, weight: float = DENSE_WEIGHT) -> np.ndarray:

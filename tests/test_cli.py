@@ -153,7 +153,8 @@ def test_ask_json_is_valid_json(workspace):
 
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert set(payload) == {"question", "answer", "abstained", "passages"}
+    assert set(payload) == {"question", "answer", "abstained", "notice", "passages"}
+    assert payload["notice"] == ""
     assert payload["question"] == CO_CHAIR
     assert payload["abstained"] is False
     assert "[1]" in payload["answer"]
@@ -210,3 +211,11 @@ def test_ask_without_a_question_shows_usage():
 
     assert result.exit_code == 2
     assert "Missing argument 'QUESTION'" in result.output
+
+
+def test_ask_says_when_a_long_question_was_cut(workspace):
+    result = CliRunner().invoke(main, ["ask", CO_CHAIR + " Please." * 300], env=workspace)
+
+    assert result.exit_code == 0, result.output
+    assert "only its first 1,000 were searched" in result.stderr
+    assert "Henna Virkkunen" in result.stdout

