@@ -6,6 +6,7 @@ embeds one question: no search can answer sooner.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -47,23 +48,34 @@ def qa_ask(corpus_dir: Path, index_dir: Path) -> float:
 
 def app_first_answer(corpus_dir: Path, index_dir: Path) -> float:
     """Seconds from starting `python app.py` to the first answer through gradio_client."""
+    started = time.perf_counter()
+    with running_app(corpus_dir, index_dir):
+        return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def running_app(corpus_dir: Path, index_dir: Path):
+    """`python app.py` in its own process on a free port; yields its URL once it has answered a question."""
     from gradio_client import Client
 
     port = free_port()
+    url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
     server = subprocess.Popen([sys.executable, str(REPOSITORY / "app.py"), "--port", str(port)],
                               env=environment(corpus_dir, index_dir), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        while time.perf_counter() - started < APP_TIMEOUT:
+        while True:
             if server.poll() is not None:
                 raise RuntimeError(f"app.py exited with code {server.returncode} before answering")
+            if time.perf_counter() - started > APP_TIMEOUT:
+                raise TimeoutError(f"app.py gave no answer within {APP_TIMEOUT:.0f} s")
             try:
-                Client(f"http://127.0.0.1:{port}/", verbose=False).predict(QUESTION, api_name="/ask")
-                return time.perf_counter() - started
+                Client(url, verbose=False).predict(QUESTION, api_name="/ask")
+                break
             except Exception:  # noqa: BLE001 - not up yet: connection refused, or the API not mounted
                 time.sleep(0.1)
-        raise TimeoutError(f"app.py gave no answer within {APP_TIMEOUT:.0f} s")
+        yield url
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import measure
-from bench.coldstart import free_port
+from bench.coldstart import running_app
 from qa.config import REPOSITORY
+from qa.index import build_index
 
 QUESTIONS = [
     "Who co-chaired the third Digital Partnership Council?",
@@ -103,23 +104,14 @@ def table(result: LoadResult) -> str:
 
 
 def main() -> None:
-    import sys
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--questions", type=int, default=5, help="Questions each client asks, one after another.")
     args = parser.parse_args()
-    sys.path.insert(0, str(REPOSITORY))
-    import app
-
     with tempfile.TemporaryDirectory() as tmp:
-        app.load_index(REPOSITORY / "corpus", Path(tmp))
-        demo = app.build_demo(REPOSITORY / "corpus", Path(tmp))
-        demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
-        try:
-            result = run(demo.local_url, args.clients, args.questions)
-        finally:
-            demo.close()
+        build_index(REPOSITORY / "corpus", Path(tmp))
+        with running_app(REPOSITORY / "corpus", Path(tmp)) as url:  # its own process: clients and server
+            result = run(url, args.clients, args.questions)      # do not share one interpreter lock
     print(table(result))
     for error in result.errors:
         print(f"- {error}")
