@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa import config
 from qa.index import Index, open_index
 from qa.chunks import split_sentences
-from qa.retrieve import Passage, clean_question, cut_notice, is_statement, search
+from qa.retrieve import Filters, Passage, clean_question, cut_notice, is_statement, search
 
 NOTHING_FOUND = "Nothing in the documents answers this question."
+NO_DOCUMENT_MATCHES = "No document matches the filters (dates, publishers, documents); widen or remove them."
 MAX_SENTENCES = 3
 
 
@@ -36,16 +38,27 @@ def answer(
     index: Index | None = None,
     corpus_dir: str | Path | None = None,
     index_dir: str | Path | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    publishers: Iterable[str] | None = None,
+    documents: Iterable[str] | None = None,
 ) -> Answer:
     """Answer question from the corpus: one to three quoted sentences and the passages they come from.
 
+    since, until, publishers and documents narrow the documents answers may come from, as in retrieve().
+    When they allow none, the answer abstains with NO_DOCUMENT_MATCHES.
+
     Raises:
         BadQuestion: the question has no words to search for.
+        BadFilter: a date is not a year, a month or a day, or since is after until.
     """
     notice = cut_notice(question)  # checks the question before opening the index, which may mean building it
     question = clean_question(question)
+    filters = Filters.of(since, until, publishers, documents)
     index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.embedder())
-    passages, evidence = search(question, k, index)
+    if filters != Filters() and not any(filters.allows(document) for document in index.documents.values()):
+        return Answer(question, NO_DOCUMENT_MATCHES, (), notice=notice)
+    passages, evidence = search(question, k, index, filters)
     if not passages or evidence <= threshold(index):
         return Answer(question, NOTHING_FOUND, (), tuple(passages), notice=notice)
     return Answer(question, compose(passages), tuple(passages), notice=notice)

@@ -76,19 +76,28 @@ def index(corpus_dir, index_dir, model, precision) -> None:
 @click.argument("question")
 @click.option("-k", default=5, show_default=True, help="How many passages to return.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer and passages as JSON.")
+@click.option("--since", metavar="DATE", help="Only documents dated on or after DATE: 2025, 2025-05 or 2025-05-12.")
+@click.option("--until", metavar="DATE", help="Only documents dated on or before DATE: 2024, 2024-05 (to its end) "
+              "or 2024-05-31.")
+@click.option("--publisher", "publishers", metavar="NAME", multiple=True,
+              help="Only documents by this publisher (whole name, any case). Repeat for several.")
+@click.option("--document", "documents", metavar="DOC_ID", multiple=True,
+              help="Only this document: its path in the corpus folder (doc_id in --json). Repeat for several.")
 @CORPUS
 @INDEX
 @friendly
-def ask(question, k, as_json, corpus_dir, index_dir) -> None:
+def ask(question, k, as_json, since, until, publishers, documents, corpus_dir, index_dir) -> None:
     """Answer QUESTION with quoted sentences and numbered, cited sources.
 
     \b
-    Example:
+    Examples:
         qa ask "When will the fourth Digital Partnership Council take place?"
+        qa ask --since 2025 --publisher "European Commission" "What was agreed on semiconductors?"
     """
     from qa.answer import answer
 
-    result = answer(question, k, corpus_dir=corpus_dir, index_dir=index_dir)
+    result = answer(question, k, corpus_dir=corpus_dir, index_dir=index_dir, since=since, until=until,
+                    publishers=publishers, documents=documents)
     if result.notice:
         click.echo(f"Note: {result.notice}", err=True)
     if as_json:

@@ -35,3 +35,11 @@ class ModelNotAvailable(QAError):
 
 class EmptyCorpus(QAError):
     """The corpus folder holds no document that can be read."""
+
+
+class NoHelpfulFeedback(QAError):
+    """A feedback file holds no thumbs up yet, so there is no question in it to score."""
+
+
+class BadFilter(QAError):
+    """A filter that cannot be applied (a malformed date, a start after the end, ...)."""

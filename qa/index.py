@@ -164,6 +164,34 @@ class Index:
         start, end = int(self.sentence_start[chunk]), int(self.sentence_start[chunk + 1])
         return self.sentences.reconstruct_n(start, end - start)
 
+    # The same searches among some chunks only (a filter's): see search_among() for how they stay exact.
+
+    def dense_scores_among(self, vector: np.ndarray, n: int, chunks: np.ndarray) -> dict[int, float]:
+        """dense_scores() among the given chunk numbers only."""
+        scores, ids = search_among(self.dense, vector, n, chunks)
+        return {int(i): float(s) for i, s in zip(ids, scores)}
+
+    def sentence_scores_among(self, vector: np.ndarray, n: int, chunks: np.ndarray) -> dict[int, float]:
+        """sentence_scores() among the sentences of the given chunk numbers only."""
+        scores, rows = search_among(self.sentences, vector, n, self.sentence_rows(chunks))
+        best: dict[int, float] = {}
+        for row, score in zip(rows, scores):
+            best.setdefault(int(np.searchsorted(self.sentence_start, row, side="right") - 1), float(score))
+        return best
+
+    def evidence_among(self, vector: np.ndarray, terms: frozenset[str], chunks: np.ndarray) -> float:
+        """evidence() counting the given chunk numbers only: what a filtered search has to go on."""
+        nearest = [search_among(self.dense, vector, 1, chunks)[0],
+                   search_among(self.sentences, vector, 1, self.sentence_rows(chunks))[0]]
+        cosine = max((float(scores[0]) for scores in nearest if len(scores)), default=0.0)
+        return cosine + coverage_among(self.keywords, terms, chunks)
+
+    def sentence_rows(self, chunks: np.ndarray) -> np.ndarray:
+        """The rows of the sentence index that hold the given chunks' sentences."""
+        wanted = np.zeros(len(self.chunks), dtype=bool)
+        wanted[chunks] = True
+        return np.flatnonzero(np.repeat(wanted, np.diff(self.sentence_start)))
+
 
 def build_index(
     corpus_dir: Path,
@@ -481,6 +509,50 @@ def coverage(keywords, terms: frozenset[str]) -> float:
     for term, weight in weights.items():
         found[_chunks_with(keywords, term)] += weight
     return float(found.max() / total)
+
+
+def coverage_among(keywords, terms: frozenset[str], chunks: np.ndarray) -> float:
+    """coverage() counting the given chunk numbers only."""
+    weights = idf(keywords, terms)
+    total = sum(weights.values())
+    if not total or not len(chunks):
+        return 0.0
+    found = np.zeros(keywords.scores["num_docs"])
+    for term, weight in weights.items():
+        found[_chunks_with(keywords, term)] += weight
+    return float(found[chunks].max() / total)
+
+
+def search_among(searcher, vector: np.ndarray, n: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The n rows of a FAISS index nearest to a unit vector, among the given row numbers only: (cosines, rows),
+    best first. Exact, so a narrow filter finds its best rows however far down the whole index ranks them.
+
+    A flat index applies FAISS's ID selector as it scans every row: exact, for the cost of an unfiltered search.
+    HNSW applies it only to the rows its graph walk happens to meet, so a narrow selection comes back short or
+    wrong (faiss issue #3186; checked here). There, up to ANN_THRESHOLD rows are scored directly, which is exact
+    and costs no more than the exact search used below that size; a larger selection is walked with efSearch
+    raised by the share of rows it leaves out, so the walk meets as many allowed rows as it would meet rows.
+    """
+    import faiss
+
+    rows = np.asarray(rows, dtype=np.int64)
+    n = min(n, len(rows))
+    if n < 1:
+        return np.zeros(0, dtype=np.float32), rows[:0]
+    hnsw = isinstance(searcher, faiss.IndexHNSW)
+    if hnsw and len(rows) <= ANN_THRESHOLD:
+        cosines = searcher.reconstruct_batch(rows) @ vector
+        best = np.argsort(-cosines, kind="stable")[:n]
+        return cosines[best], rows[best]
+    selector = faiss.IDSelectorBatch(rows)  # held here until the search is done: the parameters only point to it
+    if hnsw:
+        widen = -(-searcher.ntotal // len(rows))  # ceiling of total rows / allowed rows
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(searcher.hnsw.efSearch, n) * widen)
+    else:
+        params = faiss.SearchParameters(sel=selector)
+    scores, ids = searcher.search(vector.reshape(1, -1), n, params=params)
+    found = ids[0] >= 0
+    return scores[0][found], ids[0][found]
 
 
 def idf(keywords, terms: frozenset[str]) -> dict[str, float]:

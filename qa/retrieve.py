@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import numpy as np
 from qa import config
 from qa.chunks import ITEM, Chunk, sentence_spans
 from qa.documents import Document
-from qa.errors import BadQuestion
+from qa.errors import BadFilter, BadQuestion
 from qa.index import Index, open_index, query_terms
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,80 @@ CANDIDATES = 60  # from each of chunk, sentence and keyword search, before fusio
 DENSE_WEIGHT = 0.4  # share of the dense side in the fused score; keywords get the rest (BENCHMARKS.md)
 MIN_ANSWER_WORDS = 5  # shorter "sentences" are headings or list labels: they name a topic but answer nothing
 WORD = re.compile(r"\w+")
+DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")  # YYYY, YYYY-MM or YYYY-MM-DD
+DATE_FORMS = "a year (2025), a month (2025-05) or a day (2025-05-12)"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which documents passages may come from; the default, Filters(), allows every document.
+
+    since and until are inclusive and may be a year, a month or a day: since="2025" starts on 2025-01-01,
+    until="2024-05" ends on 2024-05-31. A document without a date is left out when either is set.
+    publishers match Document.publisher whole, ignoring case; documents are doc_ids. Several names allow any of them.
+    """
+
+    since: str = ""
+    until: str = ""
+    publishers: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        first, last = self.first_day, self.last_day  # a malformed date raises here, not at the first document
+        if first and last and first > last:
+            raise BadFilter(f"The start date {self.since} is after the end date {self.until}; swap them.")
+
+    @classmethod
+    def of(cls, since: str | None = None, until: str | None = None, publishers=None, documents=None) -> Filters:
+        """Filters from arguments as callers have them: None or "" for no bound, any iterable of names (or one name).
+
+        Raises:
+            BadFilter: a date is not a year, a month or a day, or the start is after the end.
+        """
+        return cls((since or "").strip(), (until or "").strip(), _names(publishers), _names(documents))
+
+    @property
+    def first_day(self) -> str:
+        return _padded(self.since, "-01", "-01")
+
+    @property
+    def last_day(self) -> str:
+        # "-31" closes every month: ISO dates compare as strings, and no real date is after the 31st
+        return _padded(self.until, "-12", "-31")
+
+    def allows(self, document: Document) -> bool:
+        """May passages of this document be returned?"""
+        if self.documents and document.doc_id not in self.documents:
+            return False
+        if self.publishers and document.publisher.strip().casefold() not in {p.casefold() for p in self.publishers}:
+            return False
+        if self.since or self.until:
+            dated = DATE.match(document.date)
+            day = dated.group() if dated else ""
+            return bool(day) and (not self.since or day >= self.first_day) and (not self.until or day <= self.last_day)
+        return True
+
+
+def _padded(date: str, month: str, day: str) -> str:
+    """date as YYYY-MM-DD, the missing month and day filled in; "" stays ""."""
+    if not date:
+        return ""
+    parts = DATE.fullmatch(date)
+    try:
+        if parts is None:
+            raise ValueError
+        dt.date(int(parts[1]), int(parts[2] or 1), int(parts[3] or 1))  # a real month and day
+    except ValueError:
+        raise BadFilter(f"Cannot read the date {date!r}: give {DATE_FORMS}.") from None
+    return date + (month + day if parts[2] is None else day if parts[3] is None else "")
+
+
+def _names(names) -> tuple[str, ...]:
+    if names is None:
+        return ()
+    if isinstance(names, str):
+        names = [names]
+    return tuple(name.strip() for name in names if name and name.strip())
 
 
 @dataclass(frozen=True)
@@ -59,6 +135,10 @@ def retrieve(
     index: Index | None = None,
     corpus_dir: str | Path | None = None,
     index_dir: str | Path | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    publishers: Iterable[str] | None = None,
+    documents: Iterable[str] | None = None,
 ) -> list[Passage]:
     """Return the k passages that best answer query, best first.
 
@@ -67,28 +147,46 @@ def retrieve(
         k: how many passages to return.
         index: an open Index; by default the index of the default corpus, built on first use.
         corpus_dir, index_dir: where the default corpus and index live (else QA_CORPUS_DIR / QA_INDEX_DIR).
+        since, until: only documents dated in this range, both ends included: "2025", "2025-05" or "2025-05-12".
+        publishers: only documents by these publishers (whole name, any case).
+        documents: only these documents (doc_ids, as in Passage.doc_id).
 
     Raises:
         BadQuestion: the query has no words to search for.
+        BadFilter: a date is not a year, a month or a day, or since is after until.
     """
     if notice := cut_notice(query):  # checks the query before opening the index, which may mean building it
         log.warning(notice)
     query = clean_question(query)
+    filters = Filters.of(since, until, publishers, documents)
     index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.embedder())
-    return search(query, k, index)[0]
+    return search(query, k, index, filters)[0]
 
 
-def search(query: str, k: int, index: Index) -> tuple[list[Passage], float]:
-    """The k best passages for query, and how much evidence the corpus holds for it (see index.evidence)."""
+def search(query: str, k: int, index: Index, filters: Filters = Filters()) -> tuple[list[Passage], float]:
+    """The k best passages for query from the documents filters allows, and how much evidence those documents
+    hold for it (see index.evidence). Nothing, and no evidence, when filters allows no document."""
     query = clean_question(query)
-    if not index.chunks or k < 1:
+    # Filtered, every candidate list is searched among the allowed chunks only, exactly (Index.*_among,
+    # search_among), rather than taking the top CANDIDATES of the whole corpus and dropping the rest: a narrow
+    # filter would then keep few candidates or none, however good its own passages are.
+    allowed = None if filters == Filters() else allowed_chunks(index, filters)
+    if not index.chunks or k < 1 or (allowed is not None and not len(allowed)):
         return [], 0.0
     vector = index.embedder.embed([query])[0]
     terms = query_terms(query)
     keyword = index.keyword_scores(query)
+    if allowed is None:
+        dense, sentence = index.dense_scores(vector, CANDIDATES), index.sentence_scores(vector, CANDIDATES)
+    else:
+        dense = index.dense_scores_among(vector, CANDIDATES, allowed)
+        sentence = index.sentence_scores_among(vector, CANDIDATES, allowed)
+        kept = np.zeros_like(keyword)  # BM25 scores of the allowed chunks; the rest cannot be candidates
+        kept[allowed] = keyword[allowed]
+        keyword = kept
     ids = sorted(
-        set(index.dense_scores(vector, CANDIDATES))
-        | set(index.sentence_scores(vector, CANDIDATES))
+        set(dense)
+        | set(sentence)
         | {int(i) for i in np.argsort(-keyword)[:CANDIDATES] if keyword[i] > 0}
     )
     # the second look: every sentence of every candidate, against the question
@@ -103,7 +201,13 @@ def search(query: str, k: int, index: Index) -> tuple[list[Passage], float]:
                  _best_sentence(index, i, sentence_cosine[at[i]], terms))
         for i, score in diverse(ranked, index.chunks, k)
     ]
-    return passages, index.evidence(vector, terms)
+    return passages, index.evidence(vector, terms) if allowed is None else index.evidence_among(vector, terms, allowed)
+
+
+def allowed_chunks(index: Index, filters: Filters) -> np.ndarray:
+    """The numbers of the chunks whose document filters allows, in order."""
+    documents = {doc_id for doc_id, document in index.documents.items() if filters.allows(document)}
+    return np.array([i for i, chunk in enumerate(index.chunks) if chunk.doc_id in documents], dtype=np.int64)
 
 
 def clean_question(query: str) -> str:
