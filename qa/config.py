@@ -1,4 +1,5 @@
-"""Where the corpus, the index and the model come from: arguments first, then QA_* variables, then defaults.
+"""Where the corpus, the index, the feedback file and the model come from: arguments first, then QA_* variables,
+then defaults.
 
 The one place that reads the environment, so the CLI, the app and qa.retrieve() agree.
 """
@@ -19,6 +20,18 @@ def corpus_dir(value: str | Path | None = None) -> Path:
 
 def index_dir(value: str | Path | None = None) -> Path:
     return Path(value or os.environ.get("QA_INDEX_DIR") or REPOSITORY / "index")
+
+
+def feedback_path(value: str | Path | None = None, *, index_dir: str | Path | None = None) -> Path:
+    """The file of thumbs up/down on sources: value, else QA_FEEDBACK_FILE, else feedback.jsonl in the index folder.
+
+    The index folder is the one folder the app may write to; builds only add and remove gen-*, CURRENT, LOCK
+    and .building-* there, so the feedback survives every rebuild.
+    """
+    return Path(value or os.environ.get("QA_FEEDBACK_FILE") or _index_folder(index_dir) / "feedback.jsonl")
+
+
+_index_folder = index_dir  # feedback_path's keyword index_dir hides the function of that name
 
 
 def model_name(value: str | None = None) -> str:

@@ -1,7 +1,8 @@
 """Score the assistant and two common baselines on a question file, in the same run.
 
 Question file: JSONL with kinds "fact" (answers: any string counts), "multi" (answers_all: one list
-per fact, coverage@k is the share found) and "out_of_scope" (the assistant should abstain).
+per fact, coverage@k is the share found) and "out_of_scope" (the assistant should abstain); or a
+feedback file of thumbs up/down (qa.feedback), whose helpful sources become "fact" questions.
 A passage hits when it contains an accepted answer, compared lower-cased with whitespace folded.
 """
 
@@ -16,9 +17,10 @@ from typing import Callable
 
 import numpy as np
 
-from qa import config
+from qa import config, feedback
 from qa.answer import Answer, answer
 from qa.documents import read_corpus
+from qa.errors import NoHelpfulFeedback
 from qa.index import Index, flat_index, keyword_index, open_index, tokens
 from qa.vectors import Embedder
 
@@ -69,6 +71,14 @@ def run(questions_path: str | Path, *, k: int, corpus_dir: Path, index_dir: Path
 
 
 def load_questions(path: str | Path) -> list[dict]:
+    """The questions of a question file, or of a feedback file (qa.feedback: rows with "helpful"), converted.
+
+    Raises:
+        NoHelpfulFeedback: a feedback file in which no source was rated helpful.
+    """
+    text = Path(path).read_text(encoding="utf-8", errors="replace")  # feedback.read() skips undecodable lines
+    if any(_is_feedback(line) for line in text.split("\n")):  # not splitlines(): it also splits at U+2028
+        return _feedback_questions(Path(path))
     rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     for row in rows:
         if row.get("kind") not in ("fact", "multi", "out_of_scope") or "question" not in row:
@@ -209,3 +219,22 @@ def _format(name: str, value: float | None) -> str:
     if "chars" in name or "ms" in name:
         return f"{value:.0f}"
     return f"{value:.2f}"
+
+
+def _is_feedback(line: str) -> bool:
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(row, dict) and "helpful" in row
+
+
+def _feedback_questions(path: Path) -> list[dict]:
+    ratings = feedback.read(path)
+    questions = feedback.as_questions(ratings)
+    if not questions:
+        raise NoHelpfulFeedback(
+            f"{path} has no source rated helpful yet ({len(ratings)} ratings read, each source's latest one a "
+            "thumbs down), so there is no question to score. Give a thumbs up to the sources that answer "
+            "their question in the web chat ('qa serve'), then run 'qa eval' on the file again.")
+    return questions
