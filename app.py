@@ -1,5 +1,7 @@
 """The web chat: ask the EU–Japan Digital Partnership documents a question, get quoted sentences and their sources.
 
+Three pages: the chat (with filters, and thumbs up/down per source), Documents (list, upload, remove)
+and a document view that shows a whole document with a cited passage highlighted in place.
 Run with `python app.py` or `qa serve`; the index is opened (and built if missing) before the server starts.
 """
 
@@ -7,21 +9,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-from functools import partial
+from dataclasses import asdict
 from html import escape
 from pathlib import Path
 
 import gradio as gr
 
 import qa
-from qa import config
+from qa import config, feedback, render
+from qa.corpus import add_file, remove_file
+from qa.documents import MAX_FILE_BYTES, SUFFIXES
 from qa.errors import QAError
-from qa.index import Index, open_index
+from qa.index import Index, build_index, open_index
+from qa.retrieve import Passage
 
 TITLE = "EU–Japan Digital Partnership — ask the documents"
 DESCRIPTION = ("Answers are sentences quoted from the EU–Japan Digital Partnership documents, each with a numbered "
-               "source; when nothing in them answers, it says so.")
+               "source you can open in place; when nothing in them answers, it says so.")
 SHOWN_QUESTION_CHARS = 2000  # a pasted wall of text is shown cut; the answer says how much was searched
 EXAMPLES = [
     "Who co-chaired the third Digital Partnership Council?",
@@ -29,53 +33,36 @@ EXAMPLES = [
     "How has cooperation on semiconductors evolved?",
     "What was agreed on submarine cables?",
 ]
+THEME = gr.themes.Soft(primary_hue="blue")
+CSS = """
+.copy-text { display: none; }
+.source blockquote { margin: 0.3em 0; }
+.source-actions { font-size: 0.9em; }
+.copy-quote { text-decoration: underline; cursor: pointer; background: none; border: none; padding: 0; }
+.document-text { white-space: pre-wrap; line-height: 1.55; }
+.passage { background: rgba(120, 160, 255, 0.18); }
+"""
+# One listener for every "Copy quote with citation" button: chat messages are sanitised, so they carry no scripts.
+HEAD = """<script>
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button.copy-quote");
+  const text = button && button.closest(".source")?.querySelector(".copy-text")?.textContent;
+  if (text) navigator.clipboard.writeText(text).then(() => { button.textContent = "Copied"; });
+});
+</script>"""
+SCROLL_TO_PASSAGE = "() => setTimeout(() => document.getElementById('passage')?.scrollIntoView({block: 'center'}), 300)"
 
 
 def respond(message: str, history: list[dict], corpus_dir: str | Path | None = None,
-            index_dir: str | Path | None = None) -> str:
-    """Answer one chat message from the documents, as HTML. Each question stands alone, so history is unused.
+            index_dir: str | Path | None = None, **filters) -> str:
+    """Answer one question from the documents as one HTML string (what the /ask API returns).
 
-    The index is looked up per question, so a rebuild (`qa index`) is picked up without a restart.
+    The index is looked up per question, so a rebuild (`qa index`, an upload) is picked up without a restart.
     """
     try:
-        return format_answer(qa.answer(message, corpus_dir=corpus_dir, index_dir=index_dir))
+        return render.answer_html(qa.answer(message, corpus_dir=corpus_dir, index_dir=index_dir, **filters))
     except QAError as error:
         return f"<p>⚠️ {escape(str(error))}</p>"
-
-
-def format_answer(answer: qa.Answer) -> str:
-    """The quoted answer with its [n] markers, then the numbered sources; all document text is escaped."""
-    if answer.abstained:
-        blocks = [f"<p><strong>{escape(answer.text)}</strong><br>You asked: “{_fold(escape(answer.question))}”</p>"]
-        if answer.closest:  # shown unmarked: a highlighted sentence would look like an answer
-            blocks.append("<h4>Closest passages (low confidence)</h4>")
-            blocks += [format_source(number, passage, mark=False) for number, passage in enumerate(answer.closest, 1)]
-    else:
-        blocks = [f"<p>{_fold(escape(answer.text))}</p>", "<h4>Sources</h4>"]
-        blocks += [format_source(number, passage) for number, passage in enumerate(answer.passages, 1)]
-    if answer.notice:
-        blocks.insert(0, f"<p>ℹ️ {escape(answer.notice)}</p>")
-    return "\n\n".join(blocks)
-
-
-def format_source(number: int, passage: qa.Passage, *, mark: bool = True) -> str:
-    """One numbered source: title linked to the original, publisher, date, place in the document, and the
-    passage with the sentence that answers marked."""
-    title = escape(passage.title or passage.doc_id)
-    if passage.url.startswith(("https://", "http://")):  # never a javascript: link from a document's metadata
-        title = f'<a href="{escape(passage.url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
-    about = ", ".join(escape(part) for part in (passage.publisher, passage.date, passage.location) if part)
-    text = escape(passage.text)
-    if mark:
-        start, end = passage.highlight
-        before, quote, after = passage.text[:start], passage.text[start:end], passage.text[end:]
-        text = f"{escape(before)}<mark>{escape(quote)}</mark>{escape(after)}"
-    return f"<p><strong>[{number}]</strong> {title} — {about}</p>\n<blockquote>{_fold(text)}</blockquote>"
-
-
-def _fold(html: str) -> str:
-    # one line per block: a blank line would end the HTML block and let Markdown reinterpret the rest
-    return re.sub(r"\s+", " ", html).strip()
 
 
 def load_index(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None) -> Index:
@@ -86,31 +73,157 @@ def load_index(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
 
 
 def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None) -> gr.Blocks:
-    """The chat page over the index of corpus_dir in index_dir (default: QA_CORPUS_DIR, QA_INDEX_DIR).
+    """The app over the index of corpus_dir in index_dir (default: QA_CORPUS_DIR, QA_INDEX_DIR).
 
-    Also serves the API endpoint /ask: one question in, the same HTML reply the chat shows out.
+    Also serves the API endpoint /ask: one question in, the same answer as one HTML string out.
     """
-    answer_html = partial(respond, history=[], corpus_dir=corpus_dir, index_dir=index_dir)
+    corpus_dir, index_dir = config.corpus_dir(corpus_dir), config.index_dir(index_dir)
+    feedback_file = config.feedback_path(index_dir=index_dir)
 
-    def ask(question: str) -> str:
-        """Answer a question from the documents: quoted sentences with [n] markers, then the numbered sources (HTML)."""
-        return answer_html(question)
+    def current() -> Index:
+        return open_index(corpus_dir, index_dir, config.embedder())
 
-    def chat(message: str, history: list[dict]) -> tuple[str, list[dict]]:
-        # the question is shown as typed, escaped: markup in it is text, as it is in documents
+    def ask(question: str, since: str = "", until: str = "", publishers: list[str] | None = None) -> str:
+        """Answer a question from the documents: quoted sentences with [n] markers, then the numbered sources
+        (HTML). Optionally only documents dated since/until (YYYY, YYYY-MM or YYYY-MM-DD) or by these publishers."""
+        return respond(question, [], corpus_dir, index_dir, since=since or None, until=until or None,
+                       publishers=publishers or None)
+
+    def chat(message: str, history: list[dict], cited: list, since: str, until: str, publishers: list[str],
+             documents: list[str]):
+        """One turn: the question as typed (escaped), the answer, then each source as its own message so
+        that each can get a thumbs up or down. cited runs parallel to history: the passage behind each message."""
         shown = message if len(message) <= SHOWN_QUESTION_CHARS else message[:SHOWN_QUESTION_CHARS] + " …"
-        turn = [{"role": "user", "content": _fold(escape(shown))}, {"role": "assistant", "content": answer_html(message)}]
-        return "", [*history, *turn]
+        turn = [{"role": "user", "content": render.fold(escape(shown))}]
+        try:
+            answer = qa.answer(message, corpus_dir=corpus_dir, index_dir=index_dir, since=since or None,
+                               until=until or None, publishers=publishers or None, documents=documents or None)
+        except QAError as error:
+            turn.append({"role": "assistant", "content": f"<p>⚠️ {escape(str(error))}</p>"})
+            return "", [*history, *turn], [*cited, None, None]
+        passages = answer.passages or answer.closest
+        turn.append({"role": "assistant", "content": render.answer_block(answer)})
+        turn += [{"role": "assistant", "content": render.source_block(n, p, mark=not answer.abstained)}
+                 for n, p in enumerate(passages, 1)]
+        rated = [{"question": answer.question, "passage": asdict(p)} for p in passages]
+        return "", [*history, *turn], [*cited, None, None, *rated]
+
+    def rate(cited: list, like: gr.LikeData) -> None:
+        entry = cited[like.index] if isinstance(like.index, int) and like.index < len(cited) else None
+        if entry:  # only sources are rated; the answer and the question have no entry
+            feedback.record(feedback_file, entry["question"], Passage(**entry["passage"]), like.liked is True)
+
+    def document_page(request: gr.Request) -> str:
+        query = request.query_params
+        document = current().documents.get(query.get("doc", ""))
+        if document is None:
+            return "<p>⚠️ This document is not in the index (it may have been removed). Ask again in the chat.</p>"
+        numbers = [_int(query.get(key)) for key in ("start", "end", "mark_start", "mark_end")]
+        return render.document_html(document, *numbers)
+
+    def document_rows() -> list[list[str]]:
+        documents = sorted(current().documents.values(), key=lambda d: (d.date, d.doc_id), reverse=True)
+        return [[d.date, d.title, d.publisher, d.doc_id] for d in documents]
+
+    def filter_choices():
+        documents = current().documents.values()
+        publishers = sorted({d.publisher for d in documents if d.publisher})
+        titles = sorted((f"{d.title} ({d.date})" if d.date else d.title, d.doc_id) for d in documents)
+        return gr.update(choices=publishers), gr.update(choices=titles)
+
+    def listing():
+        return gr.update(choices=sorted(current().documents), value=None), document_rows()
+
+    def rebuild(progress: gr.Progress) -> str:
+        progress(0.2, desc="Indexing: embedding the new passages…")
+        report = build_index(corpus_dir, index_dir, embedder=current().embedder, progress=True)
+        progress(1.0, desc="Done")
+        current()  # switch to the new index now, not at the next question
+        return report.summary()
+
+    def upload(paths: list[str] | None, progress=gr.Progress(track_tqdm=True)):
+        if not paths:
+            return "Choose one or more files first.", *listing()
+        lines = []
+        for path in paths:
+            name = Path(path).name
+            try:
+                stored = add_file(corpus_dir, name, Path(path).read_bytes())
+                lines.append(f"✅ {name} → {stored.name}")
+            except (QAError, OSError) as error:
+                lines.append(f"⚠️ {error}")
+        if any(line.startswith("✅") for line in lines):
+            lines.append(rebuild(progress))
+        return "\n".join(lines), *listing()
+
+    def remove(doc_id: str | None, progress=gr.Progress()):
+        if not doc_id:
+            return "Choose a document to remove first.", *listing()
+        try:
+            remove_file(corpus_dir, doc_id)
+        except FileNotFoundError as error:
+            return f"⚠️ {error}", *listing()
+        return f"Removed {doc_id}.\n{rebuild(progress)}", *listing()
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
-        chatbot = gr.Chatbot(label="Answers", height=560, layout="panel", buttons=["copy"])
-        question = gr.Textbox(placeholder="Ask about the EU–Japan Digital Partnership…", show_label=False,
-                              submit_btn=True, autofocus=True, max_lines=4)
-        gr.Examples(EXAMPLES, inputs=question)
-        question.submit(chat, [question, chatbot], [question, chatbot], api_visibility="private")
+        cited = gr.State([])
+        with gr.Row():
+            with gr.Column(scale=3, min_width=300):
+                chatbot = gr.Chatbot(label="Answers", height=600, layout="panel", group_consecutive_messages=False,
+                                     feedback_options=("Like", "Dislike"))
+                question = gr.Textbox(placeholder="Ask about the EU–Japan Digital Partnership…", show_label=False,
+                                      submit_btn=True, autofocus=True, max_lines=4, elem_id="question")
+                gr.Examples(EXAMPLES, inputs=question)
+            with gr.Column(scale=1, min_width=240):
+                gr.Markdown("### Filters")
+                since = gr.Textbox(label="From", placeholder="e.g. 2024 or 2024-05-01", elem_id="since")
+                until = gr.Textbox(label="Until", placeholder="e.g. 2025-06", elem_id="until")
+                publishers = gr.Dropdown(label="Publishers", multiselect=True, choices=[], elem_id="publishers")
+                documents = gr.Dropdown(label="Documents", multiselect=True, choices=[], elem_id="documents")
+                gr.Markdown("Rate each source with the thumbs under it: ratings go to a file that `qa eval` "
+                            "turns into regression questions.")
+        question.submit(chat, [question, chatbot, cited, since, until, publishers, documents],
+                        [question, chatbot, cited], api_visibility="private")
+        chatbot.like(rate, [cited], None, api_visibility="private")
+        chatbot.clear(lambda: [], None, cited, api_visibility="private")
+        demo.load(filter_choices, None, [publishers, documents], api_visibility="private")
         gr.api(ask, api_name="ask")
+
+    with demo.route("Documents", "/documents"):
+        gr.Markdown(f"## Documents\nAdd {', '.join(SUFFIXES)} files (up to {MAX_FILE_BYTES // 1_000_000} MB "
+                    "each): they are indexed at once and can be asked about right away.")
+        table = gr.Dataframe(headers=["date", "title", "publisher", "file"], interactive=False, wrap=True,
+                             elem_id="document-list")
+        files = gr.File(label="Add documents", file_count="multiple", file_types=list(SUFFIXES), elem_id="upload")
+        add = gr.Button("Add and index", variant="primary", elem_id="add")
+        with gr.Row():
+            doomed = gr.Dropdown(label="Document to remove", choices=[], elem_id="doomed")
+            drop = gr.Button("Remove and re-index", variant="stop", elem_id="remove")
+        status = gr.Textbox(label="Status", interactive=False, lines=4, elem_id="status")
+        outputs = [status, doomed, table]
+        add.click(upload, [files], outputs, api_visibility="private")
+        drop.click(remove, [doomed], outputs, api_visibility="private")
+        demo.load(listing, None, [doomed, table], api_visibility="private")
+
+    with demo.route("Document", f"/{render.DOCUMENT_PAGE}", show_in_navbar=False):
+        shown = gr.HTML(elem_id="document-view")
+        demo.load(document_page, None, shown, api_visibility="private").then(None, js=SCROLL_TO_PASSAGE)
+
     return demo
+
+
+def launch(demo: gr.Blocks, **options) -> gr.Blocks:
+    """Start the server with the app's theme, styles and copy button; options go to Blocks.launch."""
+    demo.launch(theme=THEME, css=CSS, head=HEAD, max_file_size=MAX_FILE_BYTES, **options)
+    return demo
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
 
 
 if __name__ == "__main__":
@@ -123,4 +236,4 @@ if __name__ == "__main__":
         load_index()
     except QAError as error:
         raise SystemExit(f"Error: {error}") from error
-    build_demo().launch(server_name=args.host, server_port=args.port)
+    launch(build_demo(), server_name=args.host, server_port=args.port)

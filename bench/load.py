@@ -30,6 +30,7 @@ QUESTIONS = [
     "What new security dialogue did Japan and the EU launch in 2023?",
 ]
 DEADLINE = 300.0  # seconds for the whole run: a client still waiting then counts as an error
+CLIENT_TIMEOUT = 60.0  # seconds one HTTP call may take
 
 
 @dataclass
@@ -45,7 +46,7 @@ class LoadResult:
 
 
 def is_cited_answer(reply: str) -> bool:
-    """An answer with numbered sources, as app.format_answer writes it."""
+    """An answer with numbered sources, as qa.render.answer_html writes it."""
     return "<h4>Sources</h4>" in reply and "[1]" in reply
 
 
@@ -59,7 +60,8 @@ def run(url: str, clients: int, questions: int) -> LoadResult:
 
     def asker(number: int) -> None:
         try:
-            client = Client(url, verbose=False)
+            # httpx's default 5 s timeout would count a slow queue as a failure; a person in a browser waits
+            client = Client(url, verbose=False, httpx_kwargs={"timeout": CLIENT_TIMEOUT})
         except Exception as error:  # noqa: BLE001 - every failure is counted, none may pass silently
             with lock:
                 result.errors.append(f"client {number} could not connect: {error!r}")

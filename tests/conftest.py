@@ -15,6 +15,9 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 CORPUS = REPOSITORY / "corpus"
 DEV_QA = REPOSITORY.parent / "shared" / "eval" / "dev_qa.jsonl"
 DATA = Path(__file__).resolve().parent / "data"
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package: Playwright cannot download its own browser here
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +60,29 @@ def dev_questions() -> list[dict]:
     if not DEV_QA.exists():
         pytest.skip(f"{DEV_QA} is not beside the repository")
     return [json.loads(line) for line in DEV_QA.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium, driven by Playwright, for the tests of the web app in a real browser."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():  # never skipped: a browser test that does not run proves nothing
+        pytest.fail(f"{CHROMIUM} is missing; install it with: bash .ci/setup --test (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def ask_in_browser(page, question: str) -> list:
+    """Type question into the chat, send it, and return the reply's messages (the answer, then one per source)."""
+    replies = page.get_by_test_id("bot")
+    before = replies.count()
+    page.locator("#question textarea").fill(question)
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('[data-testid=bot]').length > {before}")
+    answer = replies.nth(before)
+    answer.get_by_text("Sources").or_(answer.get_by_text("Nothing in the documents")).or_(
+        answer.get_by_text("⚠️")).first.wait_for()
+    return [replies.nth(i) for i in range(before, replies.count())]

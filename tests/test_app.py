@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
+from qa import render
 from qa.answer import NOTHING_FOUND, Answer
 from qa.retrieve import Passage
 
@@ -44,7 +45,7 @@ def url(index_dir):
     """The real app, serving the session's index on a free local port."""
     app.load_index(REPOSITORY / "corpus", index_dir)
     demo = app.build_demo(REPOSITORY / "corpus", index_dir)
-    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    app.launch(demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     yield demo.local_url
     demo.close()
 
@@ -85,21 +86,22 @@ def test_the_question_is_escaped(client):
     assert "<script" not in reply.lower()
 
 
-def test_format_answer_escapes_document_text_and_marks_the_quote():
-    reply = app.format_answer(Answer("Who?", f"{PASSAGE.quote} [1]", (PASSAGE,)))
+def test_answer_html_escapes_document_text_and_marks_the_quote():
+    reply = render.answer_html(Answer("Who?", f"{PASSAGE.quote} [1]", (PASSAGE,)))
     assert "<script" not in reply and "<b>" not in reply
     assert "<mark>&lt;script&gt;alert(1)&lt;/script&gt; is what the page said.</mark>" in reply
     assert "Evil &lt;b&gt;title&lt;/b&gt;" in reply and "Publisher &amp; Sons, 2025-01-01, paragraph 2" in reply
     assert 'href="https://example.org/?a=1&amp;b=&lt;2&gt;"' in reply
 
 
-def test_format_answer_when_abstaining_shows_closest_passages_unmarked():
+def test_answer_html_when_abstaining_shows_closest_passages_unmarked():
     closest = replace(PASSAGE, url="javascript:alert(1)")
-    reply = app.format_answer(Answer("<i>pizza</i>?", NOTHING_FOUND, (), (closest,)))
+    reply = render.answer_html(Answer("<i>pizza</i>?", NOTHING_FOUND, (), (closest,)))
     assert NOTHING_FOUND in reply and "&lt;i&gt;pizza&lt;/i&gt;?" in reply
     assert "Closest passages (low confidence)" in reply
     assert "<mark>" not in reply and "<script" not in reply
-    assert "href" not in reply  # only http(s) links to originals
+    assert 'href="javascript' not in reply and "Evil &lt;b&gt;title&lt;/b&gt; —" in reply  # title unlinked
+    assert 'href="document?doc=evil&amp;start=0&amp;end=64' in reply  # the document view is always there
 
 
 # --- questions people paste -----------------------------------------------------------------------
@@ -172,7 +174,7 @@ def live(tmp_path, embedder):
     shutil.copytree(REPOSITORY / "corpus", corpus_dir)
     app.load_index(corpus_dir, index_dir)
     demo = app.build_demo(corpus_dir, index_dir)
-    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    app.launch(demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     yield Client(demo.local_url, verbose=False), corpus_dir, index_dir
     demo.close()
 

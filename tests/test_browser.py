@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import shutil
 import sys
-from pathlib import Path
 
 import pytest
-from conftest import CORPUS, REPOSITORY
+from conftest import CORPUS, REPOSITORY, ask_in_browser
 
 from qa.index import build_index
 
@@ -16,9 +15,6 @@ sys.path.insert(0, str(REPOSITORY))
 import app  # noqa: E402
 from bench.coldstart import free_port  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 60_000
 
 # Every way a document could try to run code in the page: in its metadata, its headings and its text.
@@ -43,22 +39,9 @@ def hostile_url(tmp_path_factory, embedder):
     build_index(corpus_dir, base / "index", embedder=embedder)
     app.load_index(corpus_dir, base / "index")
     demo = app.build_demo(corpus_dir, base / "index")
-    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    app.launch(demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     yield demo.local_url
     demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():  # never skipped: a browser test that does not run proves nothing
-        pytest.fail(f"{CHROMIUM} is missing; install it with: bash .ci/setup --test (apt-get install chromium)")
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -74,38 +57,41 @@ def page(browser, hostile_url):
     context.close()
 
 
-def ask(page, question: str):
-    """Type question into the chat, send it, and return the bot's reply element once it has arrived."""
-    replies = page.get_by_test_id("bot")
-    before = replies.count()
-    page.get_by_test_id("textbox").fill(question)
-    page.keyboard.press("Enter")
-    page.wait_for_function(f"document.querySelectorAll('[data-testid=bot]').length > {before}")
-    reply = replies.nth(before)
-    reply.get_by_text("Sources").or_(reply.get_by_text("Nothing in the documents")).first.wait_for()
-    return reply
-
-
 def test_a_document_with_html_and_javascript_is_shown_as_text(page):
-    reply = ask(page, "When will the Arctic data cable be finished?")
+    reply = ask_in_browser(page, "When will the Arctic data cable be finished?")
 
-    text = reply.inner_text()
+    text = "\n".join(message.inner_text() for message in reply)
     assert "2031" in text
     assert "<img src=x onerror=" in text  # the markup is visible, as characters
     assert "<script>window.__pwned='body-script'</script>" in text
     assert page.evaluate("window.__pwned") is None  # and none of it ran
     assert page.dialogs == []
-    assert reply.locator("script, img, svg, iframe").count() == 0
-    assert reply.locator("a[href^='javascript']").count() == 0
+    for message in reply:
+        assert message.locator("script, img, svg, iframe").count() == 0
+        assert message.locator("a[href^='javascript']").count() == 0
+
+
+def test_the_document_view_shows_html_as_text_too(page):
+    reply = ask_in_browser(page, "When will the Arctic data cable be finished?")
+    source = next(message for message in reply[1:] if "Arctic data cable" in message.inner_text())
+
+    with page.context.expect_page() as opened:
+        source.get_by_role("link", name="Open in document").click()
+    view = opened.value
+    view.locator("#passage mark").wait_for()
+
+    assert "<script>window.__pwned='body-script'</script>" in view.locator("#document-view").inner_text()
+    assert view.evaluate("window.__pwned") is None
+    assert view.locator("#document-view script, #document-view img, #document-view svg").count() == 0
 
 
 def test_a_question_with_html_and_javascript_is_shown_as_text(page):
     question = """<img src=x onerror="window.__pwned='question'"><script>alert('question')</script> Arctic cable?"""
 
-    reply = ask(page, question)
+    reply = ask_in_browser(page, question)
 
     assert page.evaluate("window.__pwned") is None
     assert page.dialogs == []
     assert page.locator("[data-testid=user] img, [data-testid=user] script").count() == 0
     assert "<img src=x onerror=" in page.get_by_test_id("user").last.inner_text()  # shown as typed
-    assert reply.locator("img, script").count() == 0
+    assert all(message.locator("img, script").count() == 0 for message in reply)
