@@ -62,7 +62,7 @@ def respond(message: str, history: list[dict], corpus_dir: str | Path | None = N
     try:
         return render.answer_html(qa.answer(message, corpus_dir=corpus_dir, index_dir=index_dir, **filters))
     except QAError as error:
-        return f"<p>⚠️ {escape(str(error))}</p>"
+        return render.error_block(error)
 
 
 def load_index(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None) -> Index:
@@ -99,7 +99,7 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
             answer = qa.answer(message, corpus_dir=corpus_dir, index_dir=index_dir, since=since or None,
                                until=until or None, publishers=publishers or None, documents=documents or None)
         except QAError as error:
-            turn.append({"role": "assistant", "content": f"<p>⚠️ {escape(str(error))}</p>"})
+            turn.append({"role": "assistant", "content": render.error_block(error)})
             return "", [*history, *turn], [*cited, None, None]
         passages = answer.passages or answer.closest
         turn.append({"role": "assistant", "content": render.answer_block(answer)})

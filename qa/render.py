@@ -31,6 +31,11 @@ def answer_block(answer: Answer) -> str:
     return text
 
 
+def error_block(error: Exception) -> str:
+    """A one-line message for a question that cannot be answered as asked (empty, a bad filter, ...)."""
+    return f"<p>⚠️ {escape(str(error))}</p>"
+
+
 def source_block(number: int, passage: Passage, *, mark: bool = True) -> str:
     """One numbered source: title linked to the original, publisher, date and place in the document; the
     answering sentences highlighted with a sentence of context either side; a link that opens the whole
