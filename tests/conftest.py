@@ -55,6 +55,15 @@ def corpus_copy(tmp_path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, index_dir) -> dict[str, str]:
+    """Environment (QA_CORPUS_DIR, QA_INDEX_DIR) for the CLI: copies of the bundled corpus and of its index."""
+    base = tmp_path_factory.mktemp("workspace")
+    shutil.copytree(CORPUS, base / "corpus")
+    shutil.copytree(index_dir, base / "index")
+    return {"QA_CORPUS_DIR": str(base / "corpus"), "QA_INDEX_DIR": str(base / "index")}
+
+
 @pytest.fixture(scope="session")
 def dev_questions() -> list[dict]:
     if not DEV_QA.exists():

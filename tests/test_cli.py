@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,21 +12,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from conftest import CORPUS
 from qa.cli import main
 
 QA = Path(sys.executable).parent / "qa"
 COMMANDS = ["index", "ask", "serve", "eval"]
 CO_CHAIR = "Who co-chaired the third Digital Partnership Council?"
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory, index_dir) -> dict[str, str]:
-    """Environment pointing at temporary copies of the bundled corpus and of the session's index of it."""
-    base = tmp_path_factory.mktemp("cli")
-    shutil.copytree(CORPUS, base / "corpus")
-    shutil.copytree(index_dir, base / "index")
-    return {"QA_CORPUS_DIR": str(base / "corpus"), "QA_INDEX_DIR": str(base / "index")}
 
 
 def run(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:

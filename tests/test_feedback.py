@@ -32,15 +32,6 @@ def no_feedback_file_setting(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, index_dir) -> dict[str, str]:
-    """Environment pointing at temporary copies of the bundled corpus and of the session's index of it."""
-    base = tmp_path_factory.mktemp("cli")
-    shutil.copytree(CORPUS, base / "corpus")
-    shutil.copytree(index_dir, base / "index")
-    return {"QA_CORPUS_DIR": str(base / "corpus"), "QA_INDEX_DIR": str(base / "index")}
-
-
-@pytest.fixture(scope="module")
 def passages(index) -> dict[str, list[qa.Passage]]:
     """The project's own top passages for three questions, from the real index."""
     return {question: qa.retrieve(question, index=index) for question in (CO_CHAIR, MIRAI, CABLES)}

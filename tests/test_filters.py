@@ -4,14 +4,12 @@ passages, a filter that allows nothing says so, a bad date says how to write one
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 import qa
-from conftest import CORPUS
 from qa import index as index_module
 from qa.answer import NO_DOCUMENT_MATCHES, NOTHING_FOUND
 from qa.cli import main
@@ -269,15 +267,6 @@ def test_a_narrow_filter_finds_its_best_passage_beyond_the_unfiltered_candidates
 
 
 # --- qa ask -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory, index_dir) -> dict[str, str]:
-    """Environment pointing at temporary copies of the bundled corpus and of the session's index of it."""
-    base = tmp_path_factory.mktemp("cli-filters")
-    shutil.copytree(CORPUS, base / "corpus")
-    shutil.copytree(index_dir, base / "index")
-    return {"QA_CORPUS_DIR": str(base / "corpus"), "QA_INDEX_DIR": str(base / "index")}
 
 
 def test_ask_with_since_and_publisher(workspace):
