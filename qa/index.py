@@ -184,7 +184,7 @@ class Index:
         nearest = [search_among(self.dense, vector, 1, chunks)[0],
                    search_among(self.sentences, vector, 1, self.sentence_rows(chunks))[0]]
         cosine = max((float(scores[0]) for scores in nearest if len(scores)), default=0.0)
-        return cosine + coverage_among(self.keywords, terms, chunks)
+        return cosine + coverage(self.keywords, terms, chunks)
 
     def sentence_rows(self, chunks: np.ndarray) -> np.ndarray:
         """The rows of the sentence index that hold the given chunks' sentences."""
@@ -499,28 +499,17 @@ def evidence(dense, sentences, keywords, vector: np.ndarray, terms: frozenset[st
     return best + coverage(keywords, terms)
 
 
-def coverage(keywords, terms: frozenset[str]) -> float:
-    """The largest IDF-weighted share of terms found together in one chunk (0 to 1)."""
+def coverage(keywords, terms: frozenset[str], chunks: np.ndarray | None = None) -> float:
+    """The largest IDF-weighted share of terms found together in one chunk (0 to 1), among the given chunk
+    numbers only if chunks is given."""
     weights = idf(keywords, terms)
     total = sum(weights.values())
-    if not total:
+    if not total or (chunks is not None and not len(chunks)):
         return 0.0
     found = np.zeros(keywords.scores["num_docs"])
     for term, weight in weights.items():
         found[_chunks_with(keywords, term)] += weight
-    return float(found.max() / total)
-
-
-def coverage_among(keywords, terms: frozenset[str], chunks: np.ndarray) -> float:
-    """coverage() counting the given chunk numbers only."""
-    weights = idf(keywords, terms)
-    total = sum(weights.values())
-    if not total or not len(chunks):
-        return 0.0
-    found = np.zeros(keywords.scores["num_docs"])
-    for term, weight in weights.items():
-        found[_chunks_with(keywords, term)] += weight
-    return float(found[chunks].max() / total)
+    return float((found if chunks is None else found[chunks]).max() / total)
 
 
 def search_among(searcher, vector: np.ndarray, n: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
