@@ -53,18 +53,6 @@ document.addEventListener("click", (event) => {
 SCROLL_TO_PASSAGE = "() => setTimeout(() => document.getElementById('passage')?.scrollIntoView({block: 'center'}), 300)"
 
 
-def respond(message: str, history: list[dict], corpus_dir: str | Path | None = None,
-            index_dir: str | Path | None = None, **filters) -> str:
-    """Answer one question from the documents as one HTML string (what the /ask API returns).
-
-    The index is looked up per question, so a rebuild (`qa index`, an upload) is picked up without a restart.
-    """
-    try:
-        return render.answer_html(qa.answer(message, corpus_dir=corpus_dir, index_dir=index_dir, **filters))
-    except QAError as error:
-        return render.error_block(error)
-
-
 def load_index(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None) -> Index:
     """Open the index (building it if it is missing or stale) and load the model, before any question arrives."""
     index = open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.embedder())
@@ -83,11 +71,19 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
     def current() -> Index:
         return open_index(corpus_dir, index_dir, config.embedder())
 
+    def answer(question: str, since: str, until: str, publishers: list[str] | None,
+               documents: list[str] | None = None) -> qa.Answer:
+        # the index is looked up per question, so a rebuild (`qa index`, an upload) is picked up without a restart
+        return qa.answer(question, corpus_dir=corpus_dir, index_dir=index_dir, since=since or None,
+                         until=until or None, publishers=publishers or None, documents=documents or None)
+
     def ask(question: str, since: str = "", until: str = "", publishers: list[str] | None = None) -> str:
         """Answer a question from the documents: quoted sentences with [n] markers, then the numbered sources
         (HTML). Optionally only documents dated since/until (YYYY, YYYY-MM or YYYY-MM-DD) or by these publishers."""
-        return respond(question, [], corpus_dir, index_dir, since=since or None, until=until or None,
-                       publishers=publishers or None)
+        try:
+            return render.answer_html(answer(question, since, until, publishers))
+        except QAError as error:
+            return render.error_block(error)
 
     def chat(message: str, history: list[dict], cited: list, since: str, until: str, publishers: list[str],
              documents: list[str]):
@@ -96,16 +92,15 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
         shown = message if len(message) <= SHOWN_QUESTION_CHARS else message[:SHOWN_QUESTION_CHARS] + " …"
         turn = [{"role": "user", "content": render.fold(escape(shown))}]
         try:
-            answer = qa.answer(message, corpus_dir=corpus_dir, index_dir=index_dir, since=since or None,
-                               until=until or None, publishers=publishers or None, documents=documents or None)
+            result = answer(message, since, until, publishers, documents)
         except QAError as error:
             turn.append({"role": "assistant", "content": render.error_block(error)})
             return "", [*history, *turn], [*cited, None, None]
-        passages = answer.passages or answer.closest
-        turn.append({"role": "assistant", "content": render.answer_block(answer)})
-        turn += [{"role": "assistant", "content": render.source_block(n, p, mark=not answer.abstained)}
+        passages = result.passages or result.closest
+        turn.append({"role": "assistant", "content": render.answer_block(result)})
+        turn += [{"role": "assistant", "content": render.source_block(n, p, mark=not result.abstained)}
                  for n, p in enumerate(passages, 1)]
-        rated = [{"question": answer.question, "passage": asdict(p)} for p in passages]
+        rated = [{"question": result.question, "passage": asdict(p)} for p in passages]
         return "", [*history, *turn], [*cited, None, None, *rated]
 
     def rate(cited: list, like: gr.LikeData) -> None:
