@@ -23,6 +23,8 @@ MAX_QUESTION_CHARS = 1000  # longer questions are cut, and the asker told (cut_n
 CANDIDATES = 60  # from each of chunk, sentence and keyword search, before fusion
 DENSE_WEIGHT = 0.4  # share of the dense side in the fused score; keywords get the rest (BENCHMARKS.md)
 MIN_ANSWER_WORDS = 5  # shorter "sentences" are headings or list labels: they name a topic but answer nothing
+NOT_A_STATEMENT = 2.0  # taken off a heading's, label's or lead-in's quote score: quoted only where nothing else is
+UNFINISHED_LINE = 0.15  # taken off a longer line without a full stop, e.g. a slide's (BENCHMARKS.md)
 WORD = re.compile(r"\w+")
 DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")  # YYYY, YYYY-MM or YYYY-MM-DD
 DATE_FORMS = "a year (2025), a month (2025-05) or a day (2025-05-12)"
@@ -300,11 +302,25 @@ def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: frozenset[s
     weights = index.idf(terms)
     total = sum(weights.values()) or 1.0
     overlap = np.array([sum(weights[t] for t in terms & query_terms(text[s:e])) / total for s, e in spans])
-    unlike = np.array([not is_statement(text[s:e]) for s, e in spans])
-    scores = cosines + overlap - 2.0 * unlike  # a heading wins only where nothing else is there
+    scores = cosines + overlap - np.array([quote_penalty(text[s:e]) for s, e in spans])
     best = int(np.argmax(scores))
     last = best + 1 if best + 1 < len(spans) else best
     return spans[best][0], spans[last][1]
+
+
+def quote_penalty(sentence: str) -> float:
+    """How much less a sentence is worth quoting than a full sentence that matches as well.
+
+    Headings, labels and lead-ins answer nothing (NOT_A_STATEMENT). A line of five words or more without
+    a full stop may: slides state facts that way ("Term and budget : Up to 100 million yen per year"),
+    but so do long headings, so a full sentence or list item goes first when it matches about as well.
+    """
+    if is_statement(sentence):
+        return 0.0
+    text = sentence.strip()
+    if len(text.split()) < MIN_ANSWER_WORDS or text.rstrip("*_ ").endswith(":"):
+        return NOT_A_STATEMENT
+    return UNFINISHED_LINE
 
 
 def is_statement(sentence: str) -> bool:

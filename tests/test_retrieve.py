@@ -9,7 +9,7 @@ import pytest
 import qa
 from qa.chunks import Chunk, split_sentences
 from qa.evaluate import contains
-from qa.retrieve import diverse, fuse, is_statement
+from qa.retrieve import diverse, fuse, is_statement, quote_penalty
 
 
 def first_rank(ranked_texts, accepted):
@@ -122,3 +122,26 @@ def test_every_short_answer_is_one_to_three_quoted_sentences(index, dev_question
 )
 def test_is_statement_tells_answers_from_headings(sentence, expected):
     assert is_statement(sentence) is expected
+
+
+def test_a_full_sentence_is_quoted_before_a_line_without_a_full_stop_and_that_before_a_heading():
+    sentence = quote_penalty("The fourth council is planned for 2026 in Brussels.")
+    line = quote_penalty("IKEDA Mitsuru, Chief Director for International Strategy, Digital Agency")
+    heading = quote_penalty("Eleven guiding principles")
+
+    assert sentence == 0 < line < heading
+
+
+@pytest.mark.parametrize(
+    "question, accepted",
+    [
+        # a slide states the fact in a line without a full stop: it is quoted
+        ("What is the position of IKEDA Mitsuru at the Digital Agency?", ["Chief Director for International Strategy"]),
+        # a long heading ("Second Meeting of the Japan-EU Digital Partnership Council Held") matches the
+        # question's words best, but the sentence below it answers
+        ("Where was the second Digital Partnership Council held?", ["Brussels, Belgium"]),
+    ],
+    ids=["slide-line", "heading"],
+)
+def test_the_short_answer_quotes_the_line_that_answers(index, question, accepted):
+    assert contains(qa.answer(question, index=index).text, accepted)
