@@ -169,14 +169,47 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters()) -> tu
     """The k best passages for query from the documents filters allows, and how much evidence those documents
     hold for it (see index.evidence). Nothing, and no evidence, when filters allows no document."""
     query = clean_question(query)
-    # Filtered, every candidate list is searched among the allowed chunks only, exactly (Index.*_among,
-    # search_among), rather than taking the top CANDIDATES of the whole corpus and dropping the rest: a narrow
-    # filter would then keep few candidates or none, however good its own passages are.
     allowed = None if filters == Filters() else allowed_chunks(index, filters)
     if not index.chunks or k < 1 or (allowed is not None and not len(allowed)):
         return [], 0.0
     vector = index.embedder.embed([query])[0]
+    found = candidates(query, vector, index, allowed)
+    best_sentence = found.best_sentence
+    fused = fuse(found.chunk_cosine + best_sentence, found.keyword)
+    ranked = [(found.ids[j], float(fused[j])) for j in np.argsort(-fused)]
+    at = {i: j for j, i in enumerate(found.ids)}
     terms = query_terms(query)
+    passages = [
+        _passage(index, i, score, max(found.chunk_cosine[at[i]], best_sentence[at[i]]),
+                 _best_sentence(index, i, found.sentence_cosine[at[i]], terms))
+        for i, score in diverse(ranked, index.chunks, k)
+    ]
+    return passages, index.evidence(vector, terms) if allowed is None else index.evidence_among(vector, terms, allowed)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The chunks worth a second look for a question, and what each search found in them, in the same order."""
+
+    ids: list[int]  # chunk numbers, ascending
+    chunk_cosine: np.ndarray  # the question against each chunk with its context
+    sentence_cosine: list[np.ndarray]  # the question against every sentence of each chunk, in order
+    keyword: np.ndarray  # BM25 score of each chunk
+
+    @property
+    def best_sentence(self) -> np.ndarray:
+        return np.array([cosines.max() for cosines in self.sentence_cosine])
+
+
+def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray | None = None) -> Candidates:
+    """The CANDIDATES best chunks by chunk vector, by sentence vector and by keywords, together, with the
+    question compared to each chunk and to every sentence in it: the second look. allowed: chunk numbers
+    to search among (None: all).
+
+    Filtered, each list is searched among the allowed chunks only, exactly (Index.*_among, search_among),
+    rather than taking the top CANDIDATES of the whole corpus and dropping the rest: a narrow filter would
+    then keep few candidates or none, however good its own passages are.
+    """
     keyword = index.keyword_scores(query)
     if allowed is None:
         dense, sentence = index.dense_scores(vector, CANDIDATES), index.sentence_scores(vector, CANDIDATES)
@@ -186,24 +219,8 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters()) -> tu
         kept = np.zeros_like(keyword)  # BM25 scores of the allowed chunks; the rest cannot be candidates
         kept[allowed] = keyword[allowed]
         keyword = kept
-    ids = sorted(
-        set(dense)
-        | set(sentence)
-        | {int(i) for i in np.argsort(-keyword)[:CANDIDATES] if keyword[i] > 0}
-    )
-    # the second look: every sentence of every candidate, against the question
-    chunk_cosine = index.vectors(ids) @ vector
-    sentence_cosine = [index.sentence_vectors(i) @ vector for i in ids]
-    best_sentence = np.array([s.max() for s in sentence_cosine])
-    fused = fuse(chunk_cosine + best_sentence, keyword[ids])
-    ranked = [(ids[j], float(fused[j])) for j in np.argsort(-fused)]
-    at = {i: j for j, i in enumerate(ids)}
-    passages = [
-        _passage(index, i, score, max(chunk_cosine[at[i]], best_sentence[at[i]]),
-                 _best_sentence(index, i, sentence_cosine[at[i]], terms))
-        for i, score in diverse(ranked, index.chunks, k)
-    ]
-    return passages, index.evidence(vector, terms) if allowed is None else index.evidence_among(vector, terms, allowed)
+    ids = sorted(set(dense) | set(sentence) | {int(i) for i in np.argsort(-keyword)[:CANDIDATES] if keyword[i] > 0})
+    return Candidates(ids, index.vectors(ids) @ vector, [index.sentence_vectors(i) @ vector for i in ids], keyword[ids])
 
 
 def allowed_chunks(index: Index, filters: Filters) -> np.ndarray:
