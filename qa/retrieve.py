@@ -258,10 +258,11 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, weight: float = DENSE_WEIGHT) -
     Scaling keeps the raw scores' gaps, which rank fusion (RRF) throws away: a candidate far ahead
     on one side stays far ahead. Chosen over RRF on the development set (BENCHMARKS.md, "What was tried").
     """
-    return weight * _scaled(dense) + (1 - weight) * _scaled(keyword)
+    return weight * scaled(dense) + (1 - weight) * scaled(keyword)
 
 
-def _scaled(x: np.ndarray) -> np.ndarray:
+def scaled(x: np.ndarray) -> np.ndarray:
+    """x min-max scaled to [0, 1]; all zeros when every value is the same."""
     low, high = float(np.min(x)), float(np.max(x))
     return (x - low) / (high - low) if high > low else np.zeros_like(x, dtype=float)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 
@@ -15,7 +16,7 @@ from qa.index import Index, build_index, flat_index
 
 sys.path.insert(0, str(REPOSITORY))  # bench/ is not installed: it runs from the repository, as python -m bench
 from bench import __main__ as suite
-from bench import coldstart, corpus, measure, scale, speed
+from bench import coldstart, corpus, fusion, measure, scale, speed
 
 
 def test_generated_corpus_is_deterministic_english(tmp_path):
@@ -99,3 +100,30 @@ def test_index_above_the_threshold_is_hnsw_and_agrees_with_exact_search(tmp_path
     report = build_index(corpus_copy, tmp_path, embedder=embedder)
     assert report.embedded == 0
     assert np.allclose(Index.load(tmp_path, embedder=embedder).vectors([0]), hnsw.vectors([0]), atol=1e-6)
+
+
+def test_fusion_grid_covers_the_simplex_and_bounds_what_fitting_finds(index, dev_questions, tmp_path):
+    grid = list(fusion.simplex(3, 0.5))
+    assert len(grid) == 6 and all(abs(w.sum() - 1) < 1e-9 and (w >= 0).all() for w in grid)
+
+    questions_file = tmp_path / "questions.jsonl"
+    questions_file.write_text("\n".join(json.dumps(q) for q in dev_questions[:6]) + "\n")
+    questions = fusion.questions(index, questions_file)
+    assert questions and all(q.signals.shape == (len(q.hits), len(fusion.SIGNALS)) for q in questions)
+    assert all(((0 <= q.signals) & (q.signals <= 1)).all() for q in questions)
+
+    # a set in which only the first signal tells the hits: fitting finds it, and the grid reaches 1.0
+    rng = np.random.default_rng(0)
+    told = []
+    for n in range(8):
+        x, hits = rng.random((10, 3)), np.zeros(10, dtype=bool)
+        hits[n] = True
+        x[n, 0] = 1.0
+        x[n, 1:] = 0.0  # the other two signals point away from the hit
+        told.append(fusion.Question(str(n), x, x[:, 1], hits))
+    weights = fusion.fit(told, [0, 1, 2])
+    assert weights[0] > max(weights[1:])
+    assert fusion.ranks(told, lambda q: q.signals @ weights) == [1] * 8
+    assert fusion.best_possible(told, [0, 1, 2], 0.25) == 1.0
+    assert fusion.ranks(told, lambda q: q.blend) != [1] * 8
+    assert "search() blend" in fusion.report({"dev": questions})
