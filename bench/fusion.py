@@ -1,9 +1,9 @@
 """Could other weights on the same signals rank the right passage first more often?
 
-search() ranks its candidates by one hand-set blend of dense and keyword scores (qa.retrieve.fuse). This
-fits weights for six signals of the same candidates on one question set and scores them on the other,
-both ways, beside that blend. If fitted weights do no better out of sample, the remaining misses need a
-signal these do not hold (a better model), not other weights.
+search() ranks its candidates by one hand-set blend of their signals (qa.retrieve.fuse). This fits
+weights for eight signals of the same candidates on one question set and scores them on the other, both
+ways, beside that blend, and finds the best any non-negative weights reach on each set itself. If fitted
+weights do no better out of sample, the remaining misses need a signal these do not hold, not other weights.
 
     python -m bench.fusion [--dev ../shared/eval/dev_qa.jsonl]
 
@@ -29,7 +29,8 @@ from qa.index import Index, build_index, open_index, query_terms
 from qa.retrieve import candidates, clean_question, fuse, scaled
 
 SIGNALS = ("chunk cosine", "best sentence cosine", "BM25", "question terms in chunk", "question terms in sentence",
-           "best score in its document")
+           "best score in its document", "best sentence in context", "title (negated)")
+SEARCH = [0, 1, 2, 6, 7]  # the signals search() uses
 SHARPNESS = 10.0  # softmax temperature of the fitted ranking: scores are in [0, 1] per signal
 STEPS, RATE, L2 = 3000, 0.05, 0.01
 
@@ -63,8 +64,9 @@ def signals(index: Index, query: str) -> tuple[list[int], np.ndarray, np.ndarray
     for chunk, score in zip(chunks, dense):
         best_in_document[chunk.doc_id] = max(best_in_document.get(chunk.doc_id, -np.inf), float(score))
     columns = [scaled(found.chunk_cosine), scaled(found.best_sentence), scaled(found.keyword), in_chunk,
-               in_sentence, scaled(np.array([best_in_document[c.doc_id] for c in chunks]))]
-    return found.ids, np.column_stack(columns).astype(float), fuse(dense, found.keyword)
+               in_sentence, scaled(np.array([best_in_document[c.doc_id] for c in chunks])), scaled(found.in_context),
+               1 - scaled(found.title)]
+    return found.ids, np.column_stack(columns).astype(float), fuse(found)
 
 
 def questions(index: Index, path: Path) -> list[Question]:
@@ -126,15 +128,16 @@ def report(sets: dict[str, list[Question]]) -> str:
     names = list(sets)
     lines = ["| ranking | signals | fitted on | " + " | ".join(f"{n}: hit@1 / MRR" for n in names) + " |",
              "|---" * (3 + len(names)) + "|"]
-    lines.append("| search() blend | dense, BM25 | (hand-set) | " + " | ".join(hit1_mrr(sets[n], lambda q: q.blend) for n in names) + " |")
-    for label, columns in (("dense, BM25", [0, 1, 2]), ("all six", list(range(len(SIGNALS))))):
+    lines.append("| search() blend | those of search() | (hand-set) | " + " | ".join(hit1_mrr(sets[n], lambda q: q.blend) for n in names) + " |")
+    for label, columns in (("dense, BM25", [0, 1, 2]), ("those of search()", SEARCH),
+                           ("all eight", list(range(len(SIGNALS))))):
         for train in names:
             w = fit(sets[train], columns)
             cells = [hit1_mrr(sets[n], lambda q, w=w, c=columns: q.signals[:, c] @ w) + (" (in sample)" if n == train else "")
                      for n in names]
             weights = ", ".join(f"{SIGNALS[c]} {v / np.abs(w).sum():.2f}" for c, v in zip(columns, w))
             lines.append(f"| fitted ({weights}) | {label} | {train} | " + " | ".join(cells) + " |")
-        step = 0.05 if len(columns) == 3 else 0.1
+        step = {3: 0.05, 5: 0.05}.get(len(columns), 0.1)
         cells = [f"{best_possible(sets[n], columns, step):.2f}" for n in names]
         lines.append(f"| best any weights reach (grid, step {step}) | {label} | each set itself | " + " | ".join(cells) + " |")
     return "\n".join(lines)

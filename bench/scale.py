@@ -40,8 +40,9 @@ BARE_BATCH = 256
 
 def build_bare(corpus_dir: Path, index_dir: Path, embedder: Embedder | None = None) -> int:
     """Write an index as build_index would, but embedding only each chunk's text, in large batches;
-    each sentence row reuses its chunk's vector. For corpora too large to embed every sentence in the
-    time a benchmark has: search cost and memory are the same, answer quality is not measured."""
+    each sentence row, alone and in context, reuses its chunk's vector, and titles get none (zeros). For
+    corpora too large to embed every sentence in the time a benchmark has: search cost and memory are the
+    same, answer quality is not measured."""
     embedder = embedder or speed.fastest_embedder()
     embedder.batch_size = BARE_BATCH
     documents, _ = read_corpus(corpus_dir)
@@ -54,10 +55,13 @@ def build_bare(corpus_dir: Path, index_dir: Path, embedder: Embedder | None = No
     searchers = _make_searchers(chunk_vectors, sentence_vectors, texts)
     rows = {"chunks": [_key(embedder.name, text) for text in texts],
             "sentences": [f"reused-{i}" for i in range(len(sentence_vectors))],
-            "sentence_start": [0, *np.cumsum(counts).tolist()]}
+            "sentence_start": [0, *np.cumsum(counts).tolist()],
+            "contexts": [f"reused-{i}" for i in range(len(sentence_vectors))],
+            "titles": [f"none-{i}" for i in range(len(documents))]}
     manifest = describe(embedder, ChunkSettings(), documents, len(chunks), len(sentence_vectors), searchers,
                         built="bench (bare)")
-    _write_generation(index_dir, manifest, rows, documents, chunks, searchers)
+    titles = np.zeros((len(documents), embedder.dimension), dtype=np.float32)
+    _write_generation(index_dir, manifest, rows, documents, chunks, searchers, (sentence_vectors, titles))
     return len(chunks)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import qa
 from bench import corpus, measure
-from qa.chunks import chunk_document, searchable_text, sentence_spans
+from qa.chunks import chunk_document, searchable_text, sentence_in_context, sentence_spans
 from qa.documents import read_corpus
 from qa.index import Index, build_index
 from qa.probes import OFF_TOPIC_PROBES
@@ -72,29 +72,32 @@ def latency_table(samples: dict[str, list[float]]) -> str:
 
 
 def texts_of(corpus_dir: Path) -> tuple[list[str], list[str]]:
-    """What build_index embeds for a corpus: each chunk with its context, and each chunk's sentences."""
+    """What build_index embeds for a corpus: each chunk with its context; and the rest: each chunk's
+    sentences, alone and in context (chunks.sentence_in_context), and each document's title."""
     documents, _ = read_corpus(corpus_dir)
-    chunks, sentences = [], []
+    chunks, rest = [], []
     for document in documents:
+        rest.append(document.title)
         for chunk in chunk_document(document):
             chunks.append(searchable_text(chunk, document))
-            sentences += [chunk.text[s:e] for s, e in sentence_spans(chunk.text)]
-    return chunks, sentences
+            sentences = [chunk.text[s:e] for s, e in sentence_spans(chunk.text)]
+            rest += sentences + [sentence_in_context(sentence, chunk, document) for sentence in sentences]
+    return chunks, rest
 
 
 def build_throughput(corpus_dir: Path, embedder: Embedder, repeat: int) -> dict[str, float]:
     """Median seconds of a full build_index, and of bare embedding of the same texts, interleaved."""
-    chunks, sentences = texts_of(corpus_dir)
+    chunks, rest = texts_of(corpus_dir)
     probes = list(OFF_TOPIC_PROBES)
     builds, bare_chunks, bare_rest = [], [], []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
             builds.append(measure.seconds(lambda: build_index(corpus_dir, Path(tmp), embedder=embedder)))
         bare_chunks.append(measure.seconds(lambda: embedder.embed(chunks)))
-        bare_rest.append(measure.seconds(lambda: (embedder.embed(sentences), embedder.embed(probes))))
+        bare_rest.append(measure.seconds(lambda: (embedder.embed(rest), embedder.embed(probes))))
     return {
         "chunks": len(chunks),
-        "texts": len(chunks) + len(sentences) + len(probes),
+        "texts": len(chunks) + len(rest) + len(probes),
         "build": measure.p50(builds),
         "bare chunks": measure.p50(bare_chunks),
         "bare all": measure.p50([c + r for c, r in zip(bare_chunks, bare_rest)]),
@@ -107,15 +110,16 @@ def throughput_table(result: dict[str, float]) -> str:
         (name, f"{result[key]:.2f} s", f"{chunks / result[key]:.0f}", f"{texts / result[key]:.0f}",
          f"{result[key] / build:.2f}x")
         for name, key in (
-            ("build_index (embeds chunks, their sentences and the probes)", "build"),
+            ("build_index (embeds chunks, sentences, titles and the probes)", "build"),
             ("bare embed of the same texts", "bare all"),
             ("bare embed of the chunk texts only", "bare chunks"),
         )
     ]
     return (
         measure.table(["work", "seconds (median)", "chunks/s", "embedded texts/s", "build throughput / this"], rows)
-        + f"\n\n{chunks} chunks, {texts} embedded texts: each chunk with its context, each of its sentences, and the"
-        f" {len(OFF_TOPIC_PROBES)} off-topic probes that calibrate abstention."
+        + f"\n\n{chunks} chunks, {texts} embedded texts: each chunk with its context, each of its sentences alone and"
+        f" after its title and heading, each title, and the {len(OFF_TOPIC_PROBES)} off-topic probes that calibrate"
+        " abstention."
     )
 
 
@@ -146,7 +150,7 @@ def incremental(folder: Path, documents: int, embedder: Embedder, repeat: int) -
         rebuilds.append(measure.seconds(lambda: reports.append(build_index(corpus_dir, index_dir, embedder=counting))))
         added.unlink()
         build_index(corpus_dir, index_dir, embedder=embedder)  # back to the corpus without it, for the next round
-    added_chunks, added_sentences = _added_texts(folder)
+    added_chunks, added_rest = _added_texts(folder)
     return {
         "documents": documents,
         "chunks": reports[-1].chunks,
@@ -155,19 +159,19 @@ def incremental(folder: Path, documents: int, embedder: Embedder, repeat: int) -
         "embedded": reports[-1].embedded,
         "added": reports[-1].added,
         "added chunks": added_chunks,
-        "added sentences": added_sentences,
+        "added other texts": added_rest,
         "texts embedded": counting.texts,
     }
 
 
 def _added_texts(folder: Path) -> tuple[int, int]:
-    """How many chunks and sentences the added document makes."""
+    """How many chunks, and other texts (see texts_of), the added document makes."""
     single = folder / "added"
     shutil.rmtree(single, ignore_errors=True)
     single.mkdir(parents=True)
     corpus.add_document(single)
-    chunks, sentences = texts_of(single)
-    return len(chunks), len(sentences)
+    chunks, rest = texts_of(single)
+    return len(chunks), len(rest)
 
 
 def incremental_table(result: dict) -> str:
@@ -182,5 +186,6 @@ def incremental_table(result: dict) -> str:
         + f"\n\nreport.embedded = {result['embedded']} (the added document has {expected} chunks: "
         + ("equal" if result["embedded"] == expected else "NOT equal")
         + f"); texts sent to the model = {result['texts embedded']} "
-        f"({result['added chunks']} chunks + {result['added sentences']} sentences + the off-topic probes)."
+        f"({result['added chunks']} chunks + {result['added other texts']} sentences alone and in context and its title"
+        " + the off-topic probes)."
     )

@@ -293,3 +293,14 @@ def searchable_text(chunk: Chunk, document: Document) -> str:
     """
     header = " — ".join(part for part in (document.title, document.date, chunk.context) if part)
     return f"{header}\n{chunk.text}"
+
+
+def sentence_in_context(sentence: str, chunk: Chunk, document: Document) -> str:
+    """A sentence as it is embedded a second time: after its document's title and the heading above it.
+
+    "The fourth council is planned for 2026 in Brussels." says nothing of which partnership; under
+    "Third Digital Partnership Council — Next Steps" it does. Scored against the question beside the
+    sentence alone and the title alone (retrieve.fuse), so what the sentence adds to its title counts.
+    """
+    header = " — ".join(part for part in (document.title, chunk.context) if part)
+    return f"{header.rstrip(': ')}: {sentence}" if header else sentence

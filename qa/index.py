@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunks import CHUNKER_VERSION, Chunk, ChunkSettings, chunk_document, searchable_text, sentence_spans
+from qa.chunks import (CHUNKER_VERSION, Chunk, ChunkSettings, chunk_document, searchable_text, sentence_in_context,
+                       sentence_spans)
 from qa.documents import Document, Skipped, read_corpus
 from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch, QAError
 from qa.probes import OFF_TOPIC_PROBES
@@ -31,7 +32,7 @@ from qa.vectors import Embedder
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # raise when the files change: an older index is then rebuilt, never misread
+FORMAT_VERSION = 4  # raise when the files change: an older index is then rebuilt, never misread
 POINTER = "CURRENT"
 LOCK = "LOCK"  # held while a build runs, so two builds of one index folder never interleave
 STOPWORDS = "en_plus"  # NLTK's English list: unlike bm25s's default ("en") it drops who/which/how/when
@@ -88,6 +89,8 @@ class Index:
     sentences: object  # faiss index of the chunks' sentences, in chunk order
     sentence_start: np.ndarray  # chunk i's sentences are rows sentence_start[i]:sentence_start[i + 1]
     keywords: object  # bm25s.BM25 over the same chunks, same order
+    in_context: np.ndarray = field(repr=False)  # the sentences again, each after its title and heading (float16)
+    titles: dict[str, np.ndarray] = field(repr=False)  # vector of each document's title, by doc_id
     embedder: Embedder = field(repr=False)
 
     @classmethod
@@ -117,16 +120,19 @@ class Index:
                 f"rebuild it with 'qa index' or set QA_MODEL={manifest['model']}"
             )
         dense, sentences, keywords = _read_searchers(folder)
+        in_context, titles = _read_arrays(folder)
         sentence_start = np.asarray(rows.get("sentence_start", []), dtype=np.int64)
         if (
-            dense.ntotal != len(chunks)
+            len(in_context) != sentences.ntotal
+            or len(titles) != len(documents)
+            or dense.ntotal != len(chunks)
             or dense.d != manifest["dimension"]
             or len(sentence_start) != len(chunks) + 1
             or sentences.ntotal != sentence_start[-1]
         ):
             raise IndexCorrupt(f"The files of the index in {folder} disagree; rebuild it with 'qa index'")
         return cls(folder, manifest, {d.doc_id: d for d in documents}, chunks, dense, sentences, sentence_start,
-                   keywords, embedder)
+                   keywords, in_context, {d.doc_id: v for d, v in zip(documents, titles)}, embedder)
 
     def dense_scores(self, vector: np.ndarray, n: int) -> dict[int, float]:
         """The n chunks nearest to a unit query vector: {chunk number: cosine}."""
@@ -163,6 +169,11 @@ class Index:
         """The stored vectors of one chunk's sentences, in order."""
         start, end = int(self.sentence_start[chunk]), int(self.sentence_start[chunk + 1])
         return self.sentences.reconstruct_n(start, end - start)
+
+    def context_vectors(self, chunk: int) -> np.ndarray:
+        """The stored vectors of one chunk's sentences in context (chunks.sentence_in_context), in order."""
+        start, end = int(self.sentence_start[chunk]), int(self.sentence_start[chunk + 1])
+        return self.in_context[start:end].astype(np.float32)
 
     # The same searches among some chunks only (a filter's): see search_among() for how they stay exact.
 
@@ -225,6 +236,8 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     by_id = {d.doc_id: d for d in documents}
     texts = [searchable_text(chunk, by_id[chunk.doc_id]) for chunk in chunks]
     sentences = [[chunk.text[s:e] for s, e in sentence_spans(chunk.text)] for chunk in chunks]
+    contexts = [sentence_in_context(text, chunk, by_id[chunk.doc_id]) for chunk, parts in zip(chunks, sentences)
+                for text in parts]
     sentence_start = [0]
     for parts in sentences:
         sentence_start.append(sentence_start[-1] + len(parts))
@@ -232,14 +245,18 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
         "chunks": [_key(embedder.name, text) for text in texts],
         "sentences": [_key(embedder.name, text) for parts in sentences for text in parts],
         "sentence_start": sentence_start,
+        "contexts": [_key(embedder.name, text) for text in contexts],
+        "titles": [_key(embedder.name, d.title) for d in documents],
     }
     old, note = _previous_vectors(index_dir, previous, embedder)
     chunk_vectors, embedded = _embed_new(embedder, texts, rows["chunks"], old, progress)
     flat = [text for parts in sentences for text in parts]
     sentence_vectors, _ = _embed_new(embedder, flat, rows["sentences"], old, progress)
+    in_context, _ = _embed_new(embedder, contexts, rows["contexts"], old, progress)
+    titles, _ = _embed_new(embedder, [d.title for d in documents], rows["titles"], old, progress)
     searchers = _make_searchers(chunk_vectors, sentence_vectors, texts)
     manifest = describe(embedder, settings, documents, len(chunks), len(flat), searchers)
-    folder = _write_generation(index_dir, manifest, rows, documents, chunks, searchers)
+    folder = _write_generation(index_dir, manifest, rows, documents, chunks, searchers, (in_context, titles))
     return BuildReport(
         added=tuple(sorted(set(new_docs) - set(old_docs))),
         changed=tuple(sorted(d for d in new_docs if d in old_docs and old_docs[d]["sha256"] != new_docs[d])),
@@ -358,16 +375,21 @@ def keyword_index(texts: list[str], *, stem: bool = True, stopwords: str = STOPW
     return keywords
 
 
-def _write_generation(index_dir, manifest, rows, documents, chunks, searchers) -> Path:
+def _write_generation(index_dir, manifest, rows, documents, chunks, searchers, arrays) -> Path:
+    """Write a complete generation folder, then point CURRENT at it. arrays: the in-context sentence
+    vectors and the title vectors, stored (float16, half the space; cosines move by < 0.001), not searched."""
     import faiss
 
     dense, sentences, keywords = searchers
+    in_context, titles = arrays
     index_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=index_dir))
     try:
         faiss.write_index(dense, str(staging / "dense.faiss"))
         faiss.write_index(sentences, str(staging / "sentences.faiss"))
         keywords.save(str(staging / "keywords"), show_progress=False)
+        np.save(staging / "in_context.npy", np.asarray(in_context, dtype=np.float16))
+        np.save(staging / "titles.npy", np.asarray(titles, dtype=np.float16))
         _write_jsonl(staging / "documents.jsonl", (asdict(d) for d in documents))
         _write_jsonl(staging / "chunks.jsonl", (asdict(c) for c in chunks))
         (staging / "rows.json").write_text(json.dumps(rows), encoding="utf-8")
@@ -403,12 +425,17 @@ def _previous_vectors(index_dir: Path, previous: dict, embedder: Embedder) -> tu
         folder = current_generation(index_dir)
         rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
         dense, sentences, _ = _read_searchers(folder, keywords=False)
+        in_context, titles = _read_arrays(folder)
     except (IndexNotFound, IndexCorrupt, OSError, ValueError) as error:
         return {}, f"the previous index could not be read ({error}): everything was re-embedded"
-    if dense.ntotal != len(rows["chunks"]) or sentences.ntotal != len(rows["sentences"]):
+    if (dense.ntotal, sentences.ntotal, len(in_context), len(titles)) != tuple(
+        len(rows.get(name, [])) for name in ("chunks", "sentences", "contexts", "titles")
+    ):
         return {}, "the previous index was inconsistent: everything was re-embedded"
     old = dict(zip(rows["chunks"], dense.reconstruct_n(0, dense.ntotal)))
     old.update(zip(rows["sentences"], sentences.reconstruct_n(0, sentences.ntotal)))
+    old.update(zip(rows["contexts"], in_context.astype(np.float32)))
+    old.update(zip(rows["titles"], titles.astype(np.float32)))
     return old, ""
 
 
@@ -485,6 +512,14 @@ def _read_searchers(folder: Path, keywords: bool = True):
     except (RuntimeError, OSError, ValueError) as error:
         raise IndexCorrupt(f"The index in {folder} is damaged ({error}); rebuild it with 'qa index'") from error
     return dense, sentences, bm25
+
+
+def _read_arrays(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The in-context sentence vectors and the title vectors of a generation (see _write_generation)."""
+    try:
+        return np.load(folder / "in_context.npy"), np.load(folder / "titles.npy")
+    except (OSError, ValueError) as error:
+        raise IndexCorrupt(f"The index in {folder} is damaged ({error}); rebuild it with 'qa index'") from error
 
 
 def evidence(dense, sentences, keywords, vector: np.ndarray, terms: frozenset[str]) -> float:

@@ -1,4 +1,5 @@
-"""Find the passages that answer a question: dense and keyword search, fused, then a second look."""
+"""Find the passages that answer a question: dense and keyword search, then a second look at every
+sentence of the candidates, alone and after its title and heading, fused into one score."""
 
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000  # longer questions are cut, and the asker told (cut_notice)
 CANDIDATES = 60  # from each of chunk, sentence and keyword search, before fusion
-DENSE_WEIGHT = 0.4  # share of the dense side in the fused score; keywords get the rest (BENCHMARKS.md)
+# The fused score (fuse): weights of the scaled signals, chosen on a plateau of the dev and growth sets (BENCHMARKS.md)
+DENSE_WEIGHT = 0.25  # the question against the chunk with its context, plus against its closest sentence
+KEYWORD_WEIGHT = 0.35  # BM25
+IN_CONTEXT_WEIGHT = 0.3  # against the closest sentence embedded after its title and heading
+TITLE_WEIGHT = 0.2  # subtracted: against the document's title alone, so the in-context score counts what the
+                    # sentence adds to its title, not how well the title alone matches
 MIN_ANSWER_WORDS = 5  # shorter "sentences" are headings or list labels: they name a topic but answer nothing
 NOT_A_STATEMENT = 2.0  # taken off a heading's, label's or lead-in's quote score: quoted only where nothing else is
 UNFINISHED_LINE = 0.15  # taken off a longer line without a full stop, e.g. a slide's (BENCHMARKS.md)
@@ -175,7 +181,7 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters()) -> tu
     vector = index.embedder.embed([query])[0]
     found = candidates(query, vector, index, allowed)
     best_sentence = found.best_sentence
-    fused = fuse(found.chunk_cosine + best_sentence, found.keyword)
+    fused = fuse(found)
     ranked = [(found.ids[j], float(fused[j])) for j in np.argsort(-fused)]
     at = {i: j for j, i in enumerate(found.ids)}
     terms = query_terms(query)
@@ -195,6 +201,8 @@ class Candidates:
     chunk_cosine: np.ndarray  # the question against each chunk with its context
     sentence_cosine: list[np.ndarray]  # the question against every sentence of each chunk, in order
     keyword: np.ndarray  # BM25 score of each chunk
+    in_context: np.ndarray  # the question against each chunk's closest sentence in context
+    title: np.ndarray  # the question against the title of each chunk's document
 
     @property
     def best_sentence(self) -> np.ndarray:
@@ -220,7 +228,14 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
         kept[allowed] = keyword[allowed]
         keyword = kept
     ids = sorted(set(dense) | set(sentence) | {int(i) for i in np.argsort(-keyword)[:CANDIDATES] if keyword[i] > 0})
-    return Candidates(ids, index.vectors(ids) @ vector, [index.sentence_vectors(i) @ vector for i in ids], keyword[ids])
+    return Candidates(
+        ids,
+        chunk_cosine=index.vectors(ids) @ vector,
+        sentence_cosine=[index.sentence_vectors(i) @ vector for i in ids],
+        keyword=keyword[ids],
+        in_context=np.array([(index.context_vectors(i) @ vector).max() for i in ids]),
+        title=np.array([index.titles[index.chunks[i].doc_id] @ vector for i in ids], dtype=np.float32),
+    )
 
 
 def allowed_chunks(index: Index, filters: Filters) -> np.ndarray:
@@ -252,13 +267,17 @@ def _folded(query: str) -> str:
     return text
 
 
-def fuse(dense: np.ndarray, keyword: np.ndarray, weight: float = DENSE_WEIGHT) -> np.ndarray:
-    """Blend dense and keyword scores of the same candidates, each min-max scaled to [0, 1].
+def fuse(found: Candidates) -> np.ndarray:
+    """One score per candidate: a weighted sum of its signals, each min-max scaled over the candidates.
 
-    Scaling keeps the raw scores' gaps, which rank fusion (RRF) throws away: a candidate far ahead
-    on one side stays far ahead. Chosen over RRF on the development set (BENCHMARKS.md, "What was tried").
+    Scaling keeps the raw scores' gaps, which rank fusion (RRF) throws away: a candidate far ahead on one
+    side stays far ahead. Chosen over RRF, and the weights over other weights, on the development and
+    growth sets (BENCHMARKS.md, "What was tried"; python -m bench.fusion).
     """
-    return weight * scaled(dense) + (1 - weight) * scaled(keyword)
+    return (DENSE_WEIGHT * scaled(found.chunk_cosine + found.best_sentence)
+            + KEYWORD_WEIGHT * scaled(found.keyword)
+            + IN_CONTEXT_WEIGHT * scaled(found.in_context)
+            - TITLE_WEIGHT * scaled(found.title))
 
 
 def scaled(x: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from qa.chunks import Chunk, ChunkSettings, chunk_document, searchable_text, split_sentences
+from qa.chunks import Chunk, ChunkSettings, chunk_document, searchable_text, sentence_in_context, split_sentences
 from qa.documents import Document, read_corpus
 from conftest import CORPUS
 
@@ -419,6 +419,18 @@ def test_searchable_text_adds_title_date_and_context():
     header, body = text.split("\n", 1)
     assert header == "Council statement — 2025-05-12 — Outcomes — The council agreed on the following points:"
     assert body == chunk.text
+
+
+def test_a_sentence_in_context_follows_its_title_and_heading_without_the_date():
+    document = Document("doc.md", SAMPLES["long-list"], "Council statement", date="2025-05-12")
+    chunk = chunk_document(document)[1]
+    sentence = chunk.text.splitlines()[0]
+
+    assert sentence_in_context(sentence, chunk, document) == (
+        f"Council statement — Outcomes — The council agreed on the following points: {sentence}"
+    )
+    untitled = Document("doc.md", "One plain sentence here.", "")
+    assert sentence_in_context("One plain sentence here.", chunk_document(untitled)[0], untitled) == "One plain sentence here."
 
 
 def test_chunking_is_deterministic():

@@ -342,7 +342,8 @@ def _every_index_file(built: Path) -> list[str]:
 @pytest.mark.parametrize("how", ["cut short", "one byte changed", "removed", "emptied"])
 def test_every_index_file_is_checked_on_load(built, embedder, how):
     names = _every_index_file(built)
-    assert {"dense.faiss", "sentences.faiss", "chunks.jsonl", "documents.jsonl", "rows.json"} <= set(names)
+    assert {"dense.faiss", "sentences.faiss", "in_context.npy", "titles.npy", "chunks.jsonl", "documents.jsonl",
+            "rows.json"} <= set(names)
     assert any(name.startswith("keywords/") for name in names)
     for name in names:
         path = current_generation(built) / name

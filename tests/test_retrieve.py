@@ -2,6 +2,7 @@
 off-topic questions are refused, results are diverse. Real model, real index of the bundled corpus."""
 
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -9,7 +10,8 @@ import pytest
 import qa
 from qa.chunks import Chunk, split_sentences
 from qa.evaluate import contains
-from qa.retrieve import diverse, fuse, is_statement, quote_penalty
+from qa.retrieve import (IN_CONTEXT_WEIGHT, KEYWORD_WEIGHT, TITLE_WEIGHT, Candidates, diverse, fuse, is_statement,
+                         quote_penalty)
 
 
 def first_rank(ranked_texts, accepted):
@@ -47,6 +49,18 @@ def test_hybrid_finds_a_paraphrase_that_keyword_search_alone_ranks_lower(index):
     assert first_rank([p.text for p in qa.retrieve(question, index=index)], accepted) == 1
 
 
+def test_a_sentence_read_under_its_title_and_heading_finds_what_the_sentence_alone_does_not(index, monkeypatch):
+    # "The fourth Digital Partnership Council is planned for 2026 in Brussels." sits under "Next Steps" in
+    # the third council's statement, beside an older passage on where the third council would meet
+    question, accepted = "When and where will the fourth Digital Partnership Council take place?", ["2026 in Brussels"]
+    assert first_rank([p.text for p in qa.retrieve(question, index=index)], accepted) == 1
+
+    retrieve_module = sys.modules["qa.retrieve"]
+    monkeypatch.setattr(retrieve_module, "IN_CONTEXT_WEIGHT", 0.0)
+    monkeypatch.setattr(retrieve_module, "TITLE_WEIGHT", 0.0)
+    assert first_rank([p.text for p in qa.retrieve(question, index=index)], accepted) > 1
+
+
 @pytest.mark.parametrize(
     "question",
     ["How do I descale an espresso machine?", "Who holds the record for the men's 100 metres?",
@@ -74,17 +88,33 @@ def test_a_question_spanning_documents_gets_passages_from_several(index):
     assert len({p.doc_id for p in passages}) >= 3
 
 
-def test_fuse_scales_each_side_and_keeps_gaps():
-    dense = np.array([0.9, 0.5, 0.1])
-    keyword = np.array([0.0, 10.0, 5.0])
+def candidates_with(**signals) -> Candidates:
+    """Three candidates with the given signals; the rest equal, so they add nothing once scaled."""
+    flat = np.ones(3)
+    values = dict(ids=[0, 1, 2], chunk_cosine=flat, sentence_cosine=[flat[:1]] * 3, keyword=flat, in_context=flat,
+                  title=flat)
+    return Candidates(**values | signals)
 
-    fused = fuse(dense, keyword, weight=0.5)
 
-    np.testing.assert_allclose(fused, [0.5, 0.5 * 0.5 + 0.5 * 1.0, 0.5 * 0.5])
+def test_fuse_scales_each_signal_and_keeps_gaps():
+    found = candidates_with(keyword=np.array([0.0, 10.0, 5.0]), in_context=np.array([0.9, 0.5, 0.1]))
+
+    np.testing.assert_allclose(fuse(found), [IN_CONTEXT_WEIGHT, KEYWORD_WEIGHT + IN_CONTEXT_WEIGHT * 0.5,
+                                             KEYWORD_WEIGHT * 0.5])
+
+
+def test_fuse_counts_what_a_sentence_adds_to_its_title():
+    # the same in-context score, but the second candidate gets it from its document's title alone
+    found = candidates_with(in_context=np.array([0.6, 0.6, 0.2]), title=np.array([0.1, 0.5, 0.1]))
+
+    fused = fuse(found)
+
+    assert fused[0] > fused[1]
+    np.testing.assert_allclose(fused[0] - fused[1], TITLE_WEIGHT)
 
 
 def test_fuse_of_equal_scores_adds_nothing():
-    np.testing.assert_allclose(fuse(np.ones(3), np.ones(3)), np.zeros(3))
+    np.testing.assert_allclose(fuse(candidates_with()), np.zeros(3))
 
 
 def test_diverse_skips_a_near_duplicate_even_from_another_document():
