@@ -64,7 +64,7 @@ def signals(index: Index, query: str) -> tuple[list[int], np.ndarray, np.ndarray
     for chunk, score in zip(chunks, dense):
         best_in_document[chunk.doc_id] = max(best_in_document.get(chunk.doc_id, -np.inf), float(score))
     columns = [scaled(found.chunk_cosine), scaled(found.best_sentence), scaled(found.keyword), in_chunk,
-               in_sentence, scaled(np.array([best_in_document[c.doc_id] for c in chunks])), scaled(found.in_context),
+               in_sentence, scaled(np.array([best_in_document[c.doc_id] for c in chunks])), scaled(found.best_in_context),
                1 - scaled(found.title)]
     return found.ids, np.column_stack(columns).astype(float), fuse(found)
 

@@ -187,7 +187,7 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters()) -> tu
     terms = query_terms(query)
     passages = [
         _passage(index, i, score, max(found.chunk_cosine[at[i]], best_sentence[at[i]]),
-                 _best_sentence(index, i, found.sentence_cosine[at[i]], terms))
+                 _best_sentence(index, i, (found.sentence_cosine[at[i]] + found.context_cosine[at[i]]) / 2, terms))
         for i, score in diverse(ranked, index.chunks, k)
     ]
     return passages, index.evidence(vector, terms) if allowed is None else index.evidence_among(vector, terms, allowed)
@@ -201,12 +201,16 @@ class Candidates:
     chunk_cosine: np.ndarray  # the question against each chunk with its context
     sentence_cosine: list[np.ndarray]  # the question against every sentence of each chunk, in order
     keyword: np.ndarray  # BM25 score of each chunk
-    in_context: np.ndarray  # the question against each chunk's closest sentence in context
+    context_cosine: list[np.ndarray]  # the same, each sentence after its title and heading (sentence_in_context)
     title: np.ndarray  # the question against the title of each chunk's document
 
     @property
     def best_sentence(self) -> np.ndarray:
         return np.array([cosines.max() for cosines in self.sentence_cosine])
+
+    @property
+    def best_in_context(self) -> np.ndarray:
+        return np.array([cosines.max() for cosines in self.context_cosine])
 
 
 def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray | None = None) -> Candidates:
@@ -233,7 +237,7 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
         chunk_cosine=index.vectors(ids) @ vector,
         sentence_cosine=[index.sentence_vectors(i) @ vector for i in ids],
         keyword=keyword[ids],
-        in_context=np.array([(index.context_vectors(i) @ vector).max() for i in ids]),
+        context_cosine=[index.context_vectors(i) @ vector for i in ids],
         title=np.array([index.titles[index.chunks[i].doc_id] @ vector for i in ids], dtype=np.float32),
     )
 
@@ -276,7 +280,7 @@ def fuse(found: Candidates) -> np.ndarray:
     """
     return (DENSE_WEIGHT * scaled(found.chunk_cosine + found.best_sentence)
             + KEYWORD_WEIGHT * scaled(found.keyword)
-            + IN_CONTEXT_WEIGHT * scaled(found.in_context)
+            + IN_CONTEXT_WEIGHT * scaled(found.best_in_context)
             - TITLE_WEIGHT * scaled(found.title))
 
 
@@ -329,8 +333,8 @@ def _passage(index: Index, i: int, score: float, relevance: float, highlight: tu
 def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: frozenset[str]) -> tuple[int, int]:
     """The sentence that best matches, and the one after it: the span to highlight and quote.
 
-    Best match: closest in meaning, plus the share of the question's terms it holds, each weighted by
-    rarity (a rare "co-chaired" says more than "council" in a corpus about councils). The sentence that
+    Best match: closest in meaning (cosines: the mean of the sentence's alone and in context, one per
+    sentence), plus the share of the question's terms it holds, each weighted by rarity (a rare "co-chaired" says more than "council" in a corpus about councils). The sentence that
     matches a question best often restates it ("The partnership was signed ...") and the next one holds
     the answer ("... by Thierry Breton"), so the next sentence is quoted too (measured: BENCHMARKS.md).
     """

@@ -91,13 +91,13 @@ def test_a_question_spanning_documents_gets_passages_from_several(index):
 def candidates_with(**signals) -> Candidates:
     """Three candidates with the given signals; the rest equal, so they add nothing once scaled."""
     flat = np.ones(3)
-    values = dict(ids=[0, 1, 2], chunk_cosine=flat, sentence_cosine=[flat[:1]] * 3, keyword=flat, in_context=flat,
-                  title=flat)
+    values = dict(ids=[0, 1, 2], chunk_cosine=flat, sentence_cosine=[flat[:1]] * 3, keyword=flat,
+                  context_cosine=[flat[:1]] * 3, title=flat)
     return Candidates(**values | signals)
 
 
 def test_fuse_scales_each_signal_and_keeps_gaps():
-    found = candidates_with(keyword=np.array([0.0, 10.0, 5.0]), in_context=np.array([0.9, 0.5, 0.1]))
+    found = candidates_with(keyword=np.array([0.0, 10.0, 5.0]), context_cosine=[np.array([c]) for c in (0.9, 0.5, 0.1)])
 
     np.testing.assert_allclose(fuse(found), [IN_CONTEXT_WEIGHT, KEYWORD_WEIGHT + IN_CONTEXT_WEIGHT * 0.5,
                                              KEYWORD_WEIGHT * 0.5])
@@ -105,7 +105,7 @@ def test_fuse_scales_each_signal_and_keeps_gaps():
 
 def test_fuse_counts_what_a_sentence_adds_to_its_title():
     # the same in-context score, but the second candidate gets it from its document's title alone
-    found = candidates_with(in_context=np.array([0.6, 0.6, 0.2]), title=np.array([0.1, 0.5, 0.1]))
+    found = candidates_with(context_cosine=[np.array([c]) for c in (0.6, 0.6, 0.2)], title=np.array([0.1, 0.5, 0.1]))
 
     fused = fuse(found)
 
@@ -170,8 +170,12 @@ def test_a_full_sentence_is_quoted_before_a_line_without_a_full_stop_and_that_be
         # a long heading ("Second Meeting of the Japan-EU Digital Partnership Council Held") matches the
         # question's words best, but the sentence below it answers
         ("Where was the second Digital Partnership Council held?", ["Brussels, Belgium"]),
+        # the quote under "In her press remarks, President von der Leyen, said:" names the values; read
+        # without that lead-in, another sentence of the passage looks closer
+        ("Which common values did Ursula von der Leyen emphasise at the 2022 Tokyo summit?",
+         ["democracy and the rule of law"]),
     ],
-    ids=["slide-line", "heading"],
+    ids=["slide-line", "heading", "in-context"],
 )
 def test_the_short_answer_quotes_the_line_that_answers(index, question, accepted):
     assert contains(qa.answer(question, index=index).text, accepted)
