@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ KEYWORD_WEIGHT = 0.35  # BM25
 IN_CONTEXT_WEIGHT = 0.3  # against the closest sentence embedded after its title and heading
 TITLE_WEIGHT = 0.2  # subtracted: against the document's title alone, so the in-context score counts what the
                     # sentence adds to its title, not how well the title alone matches
+SAME_DOCUMENT_PENALTY = 0.05  # off a passage's fused score per passage of its document already shown (diverse)
 MIN_ANSWER_WORDS = 5  # shorter "sentences" are headings or list labels: they name a topic but answer nothing
 NOT_A_STATEMENT = 2.0  # taken off a heading's, label's or lead-in's quote score: quoted only where nothing else is
 UNFINISHED_LINE = 0.15  # taken off a longer line without a full stop, e.g. a slide's (BENCHMARKS.md)
@@ -291,17 +293,26 @@ def scaled(x: np.ndarray) -> np.ndarray:
 
 
 def diverse(ranked: list[tuple[int, float]], chunks: list[Chunk], k: int) -> list[tuple[int, float]]:
-    """Keep the best k, skipping passages that repeat one already kept almost word for word."""
+    """Keep k passages, best first, with their scores as ranked here.
+
+    A passage that repeats one already kept almost word for word is skipped. A passage loses
+    SAME_DOCUMENT_PENALTY for each passage of its document already kept, so a question spanning documents
+    sees several of them, while a clearly better passage of the same document still comes first.
+    """
+    pool = list(ranked)
     kept: list[tuple[int, float]] = []
     kept_words: list[set[str]] = []
-    for i, score in ranked:
+    per_document: Counter[str] = Counter()
+    while pool and len(kept) < k:
+        adjusted = [score - SAME_DOCUMENT_PENALTY * per_document[chunks[i].doc_id] for i, score in pool]
+        best = int(np.argmax(adjusted))  # the first of equals, as ranked
+        i, _ = pool.pop(best)
         words = set(WORD.findall(chunks[i].text.lower()))
         if any(_overlap(words, other) > 0.8 for other in kept_words):
             continue
-        kept.append((i, score))
+        kept.append((i, adjusted[best]))
         kept_words.append(words)
-        if len(kept) == k:
-            break
+        per_document[chunks[i].doc_id] += 1
     return kept
 
 

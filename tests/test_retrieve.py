@@ -10,8 +10,8 @@ import pytest
 import qa
 from qa.chunks import Chunk, split_sentences
 from qa.evaluate import contains
-from qa.retrieve import (IN_CONTEXT_WEIGHT, KEYWORD_WEIGHT, TITLE_WEIGHT, Candidates, diverse, fuse, is_statement,
-                         quote_penalty)
+from qa.retrieve import (IN_CONTEXT_WEIGHT, KEYWORD_WEIGHT, SAME_DOCUMENT_PENALTY, TITLE_WEIGHT, Candidates, diverse,
+                         fuse, is_statement, quote_penalty)
 
 
 def first_rank(ranked_texts, accepted):
@@ -127,6 +127,22 @@ def test_diverse_skips_a_near_duplicate_even_from_another_document():
     kept = diverse([(0, 3.0), (1, 2.0), (2, 1.0)], chunks, k=3)
 
     assert [i for i, _ in kept] == [0, 2]
+
+
+def test_diverse_lets_a_nearly_as_good_passage_of_another_document_go_first():
+    chunks = [
+        Chunk("a.md", 0, 30, "The council met in Tokyo once.", "", "paragraph 1"),
+        Chunk("a.md", 40, 75, "Semiconductor cooperation expanded.", "", "paragraph 2"),
+        Chunk("b.md", 0, 33, "A second partnership was signed.", "", "paragraph 1"),
+    ]
+    penalty = SAME_DOCUMENT_PENALTY
+
+    close = diverse([(0, 1.0), (1, 1.0 - penalty / 2), (2, 1.0 - penalty * 0.9)], chunks, k=3)
+    clear = diverse([(0, 1.0), (1, 1.0 - penalty / 2), (2, 1.0 - penalty * 2)], chunks, k=3)
+
+    assert [i for i, _ in close] == [0, 2, 1]
+    assert [i for i, _ in clear] == [0, 1, 2]  # a clearly better passage of the same document still comes first
+    assert [score for _, score in close] == sorted((score for _, score in close), reverse=True)
 
 
 def test_every_short_answer_is_one_to_three_quoted_sentences(index, dev_questions):
