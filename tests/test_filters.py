@@ -156,7 +156,8 @@ def test_a_filter_answers_from_the_allowed_documents(index):
     council = qa.answer(CO_CHAIR, index=index, until="2024-05")  # before the third council: the second one
 
     assert not council.abstained
-    assert {p.date for p in council.passages} == {"2024-05-01"}
+    assert all(p.date <= "2024-05-31" for p in council.passages)
+    assert council.passages[0].date == "2024-05-01"
     assert "Kono" in council.text
 
 
