@@ -23,8 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunks import (CHUNKER_VERSION, Chunk, ChunkSettings, chunk_document, searchable_text, sentence_in_context,
-                       sentence_spans)
+from qa.chunks import (
+    CHUNKER_VERSION,
+    Chunk,
+    ChunkSettings,
+    chunk_document,
+    searchable_text,
+    sentence_in_context,
+    sentence_spans,
+)
 from qa.documents import Document, Skipped, read_corpus
 from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch, QAError
 from qa.probes import OFF_TOPIC_PROBES

@@ -345,9 +345,10 @@ def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: frozenset[s
     """The sentence that best matches, and the one after it: the span to highlight and quote.
 
     Best match: closest in meaning (cosines: the mean of the sentence's alone and in context, one per
-    sentence), plus the share of the question's terms it holds, each weighted by rarity (a rare "co-chaired" says more than "council" in a corpus about councils). The sentence that
-    matches a question best often restates it ("The partnership was signed ...") and the next one holds
-    the answer ("... by Thierry Breton"), so the next sentence is quoted too (measured: BENCHMARKS.md).
+    sentence), plus the share of the question's terms it holds, each weighted by rarity (a rare
+    "co-chaired" says more than "council" in a corpus about councils). The sentence that matches a
+    question best often restates it ("The partnership was signed ...") and the next one holds the answer
+    ("... by Thierry Breton"), so the next sentence is quoted too (measured: BENCHMARKS.md).
     """
     text = index.chunks[i].text
     spans = sentence_spans(text)  # the same spans, in the same order, as the stored sentence vectors

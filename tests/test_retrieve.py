@@ -10,8 +10,17 @@ import pytest
 import qa
 from qa.chunks import Chunk, split_sentences
 from qa.evaluate import contains
-from qa.retrieve import (IN_CONTEXT_WEIGHT, KEYWORD_WEIGHT, SAME_DOCUMENT_PENALTY, TITLE_WEIGHT, Candidates, diverse,
-                         fuse, is_statement, quote_penalty)
+from qa.retrieve import (
+    IN_CONTEXT_WEIGHT,
+    KEYWORD_WEIGHT,
+    SAME_DOCUMENT_PENALTY,
+    TITLE_WEIGHT,
+    Candidates,
+    diverse,
+    fuse,
+    is_statement,
+    quote_penalty,
+)
 
 
 def first_rank(ranked_texts, accepted):
@@ -91,8 +100,8 @@ def test_a_question_spanning_documents_gets_passages_from_several(index):
 def candidates_with(**signals) -> Candidates:
     """Three candidates with the given signals; the rest equal, so they add nothing once scaled."""
     flat = np.ones(3)
-    values = dict(ids=[0, 1, 2], chunk_cosine=flat, sentence_cosine=[flat[:1]] * 3, keyword=flat,
-                  context_cosine=[flat[:1]] * 3, title=flat)
+    values = {"ids": [0, 1, 2], "chunk_cosine": flat, "sentence_cosine": [flat[:1]] * 3, "keyword": flat,
+              "context_cosine": [flat[:1]] * 3, "title": flat}
     return Candidates(**values | signals)
 
 
