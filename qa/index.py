@@ -148,12 +148,15 @@ class Index:
 
     def sentence_scores(self, vector: np.ndarray, n: int) -> dict[int, float]:
         """The chunks holding the n sentences nearest to the query: {chunk number: best sentence cosine}."""
-        scores, ids = self.sentences.search(vector.reshape(1, -1), min(n, self.sentences.ntotal))
+        scores, rows = self.sentences.search(vector.reshape(1, -1), min(n, self.sentences.ntotal))
+        found = rows[0] >= 0
+        return self._best_by_chunk(rows[0][found], scores[0][found])
+
+    def _best_by_chunk(self, rows: np.ndarray, scores: np.ndarray) -> dict[int, float]:
+        """{chunk number: score} of sentence rows, best first, keeping each chunk's first (best) score."""
         best: dict[int, float] = {}
-        for row, score in zip(ids[0], scores[0]):
-            if row >= 0:
-                chunk = int(np.searchsorted(self.sentence_start, row, side="right") - 1)
-                best.setdefault(chunk, float(score))
+        for chunk, score in zip((np.searchsorted(self.sentence_start, rows, side="right") - 1).tolist(), scores.tolist()):
+            best.setdefault(chunk, score)
         return best
 
     def keyword_scores(self, query: str) -> np.ndarray:
@@ -170,17 +173,21 @@ class Index:
 
     def vectors(self, ids: list[int]) -> np.ndarray:
         """The stored vectors of chunks ids (with their context)."""
-        return np.vstack([self.dense.reconstruct(i) for i in ids]) if ids else np.zeros((0, self.dense.d), "float32")
+        if not ids:
+            return np.zeros((0, self.dense.d), "float32")
+        return self.dense.reconstruct_batch(np.asarray(ids, dtype=np.int64))
 
-    def sentence_vectors(self, chunk: int) -> np.ndarray:
-        """The stored vectors of one chunk's sentences, in order."""
-        start, end = int(self.sentence_start[chunk]), int(self.sentence_start[chunk + 1])
-        return self.sentences.reconstruct_n(start, end - start)
-
-    def context_vectors(self, chunk: int) -> np.ndarray:
-        """The stored vectors of one chunk's sentences in context (chunks.sentence_in_context), in order."""
-        start, end = int(self.sentence_start[chunk]), int(self.sentence_start[chunk + 1])
-        return self.in_context[start:end].astype(np.float32)
+    def sentence_cosines(self, chunks: list[int], vector: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The question against every sentence of the given chunks, chunk after chunk, alone and in context
+        (chunks.sentence_in_context), read at once; and where each chunk's sentences start in them
+        (chunk j's are [start[j]:start[j + 1]])."""
+        chunks = np.asarray(chunks, dtype=np.int64)
+        counts = self.sentence_start[chunks + 1] - self.sentence_start[chunks]
+        start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        rows = np.repeat(self.sentence_start[chunks] - start[:-1], counts) + np.arange(start[-1])
+        if not len(rows):
+            return np.zeros(0, np.float32), np.zeros(0, np.float32), start
+        return self.sentences.reconstruct_batch(rows) @ vector, self.in_context[rows].astype(np.float32) @ vector, start
 
     # The same searches among some chunks only (a filter's): see search_among() for how they stay exact.
 
@@ -192,10 +199,7 @@ class Index:
     def sentence_scores_among(self, vector: np.ndarray, n: int, chunks: np.ndarray) -> dict[int, float]:
         """sentence_scores() among the sentences of the given chunk numbers only."""
         scores, rows = search_among(self.sentences, vector, n, self.sentence_rows(chunks))
-        best: dict[int, float] = {}
-        for row, score in zip(rows, scores):
-            best.setdefault(int(np.searchsorted(self.sentence_start, row, side="right") - 1), float(score))
-        return best
+        return self._best_by_chunk(np.asarray(rows), np.asarray(scores))
 
     def evidence_among(self, vector: np.ndarray, terms: frozenset[str], chunks: np.ndarray) -> float:
         """evidence() counting the given chunk numbers only: what a filtered search has to go on."""

@@ -182,14 +182,15 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters()) -> tu
         return [], 0.0
     vector = index.embedder.embed([query])[0]
     found = candidates(query, vector, index, allowed)
-    best_sentence = found.best_sentence
+    relevance = np.maximum(found.chunk_cosine, found.best_sentence)
     fused = fuse(found)
     ranked = [(found.ids[j], float(fused[j])) for j in np.argsort(-fused)]
     at = {i: j for j, i in enumerate(found.ids)}
     terms = query_terms(query)
+    weights = index.idf(terms)
     passages = [
-        _passage(index, i, score, max(found.chunk_cosine[at[i]], best_sentence[at[i]]),
-                 _best_sentence(index, i, (found.sentence_cosine[at[i]] + found.context_cosine[at[i]]) / 2, terms))
+        _passage(index, i, score, relevance[at[i]], _best_sentence(index, i, np.mean(found.sentences_of(at[i]), axis=0),
+                                                                  terms, weights))
         for i, score in diverse(ranked, index.chunks, k)
     ]
     return passages, index.evidence(vector, terms) if allowed is None else index.evidence_among(vector, terms, allowed)
@@ -201,18 +202,24 @@ class Candidates:
 
     ids: list[int]  # chunk numbers, ascending
     chunk_cosine: np.ndarray  # the question against each chunk with its context
-    sentence_cosine: list[np.ndarray]  # the question against every sentence of each chunk, in order
     keyword: np.ndarray  # BM25 score of each chunk
-    context_cosine: list[np.ndarray]  # the same, each sentence after its title and heading (sentence_in_context)
     title: np.ndarray  # the question against the title of each chunk's document
+    sentence_cosine: np.ndarray  # the question against every sentence of the chunks, chunk after chunk
+    context_cosine: np.ndarray  # the same, each sentence after its title and heading (sentence_in_context)
+    sentence_start: np.ndarray  # chunk j's sentences are [sentence_start[j]:sentence_start[j + 1]] (every chunk has one)
+
+    def sentences_of(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """The cosines of candidate j's sentences, in order: alone, and in context."""
+        start, end = self.sentence_start[j], self.sentence_start[j + 1]
+        return self.sentence_cosine[start:end], self.context_cosine[start:end]
 
     @property
     def best_sentence(self) -> np.ndarray:
-        return np.array([cosines.max() for cosines in self.sentence_cosine])
+        return np.maximum.reduceat(self.sentence_cosine, self.sentence_start[:-1])
 
     @property
     def best_in_context(self) -> np.ndarray:
-        return np.array([cosines.max() for cosines in self.context_cosine])
+        return np.maximum.reduceat(self.context_cosine, self.sentence_start[:-1])
 
 
 def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray | None = None) -> Candidates:
@@ -234,13 +241,15 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
         kept[allowed] = keyword[allowed]
         keyword = kept
     ids = sorted(set(dense) | set(sentence) | {int(i) for i in np.argsort(-keyword)[:CANDIDATES] if keyword[i] > 0})
+    alone, in_context, start = index.sentence_cosines(ids, vector)
     return Candidates(
         ids,
         chunk_cosine=index.vectors(ids) @ vector,
-        sentence_cosine=[index.sentence_vectors(i) @ vector for i in ids],
         keyword=keyword[ids],
-        context_cosine=[index.context_vectors(i) @ vector for i in ids],
         title=np.array([index.titles[index.chunks[i].doc_id] @ vector for i in ids], dtype=np.float32),
+        sentence_cosine=alone,
+        context_cosine=in_context,
+        sentence_start=start,
     )
 
 
@@ -341,18 +350,18 @@ def _passage(index: Index, i: int, score: float, relevance: float, highlight: tu
     )
 
 
-def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: frozenset[str]) -> tuple[int, int]:
+def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: frozenset[str], weights: dict[str, float]
+                   ) -> tuple[int, int]:
     """The sentence that best matches, and the one after it: the span to highlight and quote.
 
     Best match: closest in meaning (cosines: the mean of the sentence's alone and in context, one per
-    sentence), plus the share of the question's terms it holds, each weighted by rarity (a rare
-    "co-chaired" says more than "council" in a corpus about councils). The sentence that matches a
+    sentence), plus the share of the question's terms it holds, each weighted by its rarity (weights:
+    index.idf; a rare "co-chaired" says more than "council" in a corpus about councils). The sentence that matches a
     question best often restates it ("The partnership was signed ...") and the next one holds the answer
     ("... by Thierry Breton"), so the next sentence is quoted too (measured: BENCHMARKS.md).
     """
     text = index.chunks[i].text
     spans = sentence_spans(text)  # the same spans, in the same order, as the stored sentence vectors
-    weights = index.idf(terms)
     total = sum(weights.values()) or 1.0
     overlap = np.array([sum(weights[t] for t in terms & query_terms(text[s:e])) / total for s, e in spans])
     scores = cosines + overlap - np.array([quote_penalty(text[s:e]) for s, e in spans])

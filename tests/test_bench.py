@@ -87,7 +87,9 @@ def test_index_above_the_threshold_is_hnsw_and_agrees_with_exact_search(tmp_path
     build_index(corpus_copy, tmp_path, embedder=embedder)
     hnsw = Index.load(tmp_path, embedder=embedder)
     assert type(hnsw.dense).__name__ == type(hnsw.sentences).__name__ == "IndexHNSWFlat"
-    assert hnsw.vectors([0, 1]).shape == (2, hnsw.dense.d) and len(hnsw.sentence_vectors(0)) > 0
+    alone, in_context, start = hnsw.sentence_cosines([0, 1], embedder.embed(["council"])[0])
+    assert hnsw.vectors([0, 1]).shape == (2, hnsw.dense.d)
+    assert len(alone) == len(in_context) == start[-1] == hnsw.sentence_start[2] and start[1] == hnsw.sentence_start[1]
 
     exact = flat_index(hnsw.dense.reconstruct_n(0, hnsw.dense.ntotal))
     for question in speed.BUNDLED_QUESTIONS[:4]:

@@ -493,3 +493,18 @@ def test_an_unloadable_new_index_leaves_the_open_one_answering(built, corpus, em
     assert [r for r in caplog.records if "cannot be loaded" in r.getMessage()]
     assert len([r for r in caplog.records if "cannot be loaded" in r.getMessage()]) == 1  # not retried per question
     assert qa.retrieve("semiconductor supply chain", index=still)
+
+
+def test_sentence_cosines_read_each_chunks_own_sentences_in_any_order(built, embedder):
+    index = Index.load(built, embedder=embedder)
+    vector = embedder.embed(["Where will the next council meet?"])[0]
+    chunks = [2, 0, len(index.chunks) - 1]
+
+    alone, in_context, start = index.sentence_cosines(chunks, vector)
+
+    for j, chunk in enumerate(chunks):
+        first, last = index.sentence_start[chunk], index.sentence_start[chunk + 1]
+        np.testing.assert_allclose(alone[start[j] : start[j + 1]],
+                                   index.sentences.reconstruct_n(int(first), int(last - first)) @ vector, rtol=1e-6)
+        np.testing.assert_allclose(in_context[start[j] : start[j + 1]],
+                                   index.in_context[first:last].astype(np.float32) @ vector, rtol=1e-6)

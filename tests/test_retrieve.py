@@ -100,13 +100,13 @@ def test_a_question_spanning_documents_gets_passages_from_several(index):
 def candidates_with(**signals) -> Candidates:
     """Three candidates with the given signals; the rest equal, so they add nothing once scaled."""
     flat = np.ones(3)
-    values = {"ids": [0, 1, 2], "chunk_cosine": flat, "sentence_cosine": [flat[:1]] * 3, "keyword": flat,
-              "context_cosine": [flat[:1]] * 3, "title": flat}
+    values = {"ids": [0, 1, 2], "chunk_cosine": flat, "keyword": flat, "title": flat, "sentence_cosine": flat,
+              "context_cosine": flat, "sentence_start": np.arange(4)}  # one sentence each
     return Candidates(**values | signals)
 
 
 def test_fuse_scales_each_signal_and_keeps_gaps():
-    found = candidates_with(keyword=np.array([0.0, 10.0, 5.0]), context_cosine=[np.array([c]) for c in (0.9, 0.5, 0.1)])
+    found = candidates_with(keyword=np.array([0.0, 10.0, 5.0]), context_cosine=np.array([0.9, 0.5, 0.1]))
 
     np.testing.assert_allclose(fuse(found), [IN_CONTEXT_WEIGHT, KEYWORD_WEIGHT + IN_CONTEXT_WEIGHT * 0.5,
                                              KEYWORD_WEIGHT * 0.5])
@@ -114,7 +114,7 @@ def test_fuse_scales_each_signal_and_keeps_gaps():
 
 def test_fuse_counts_what_a_sentence_adds_to_its_title():
     # the same in-context score, but the second candidate gets it from its document's title alone
-    found = candidates_with(context_cosine=[np.array([c]) for c in (0.6, 0.6, 0.2)], title=np.array([0.1, 0.5, 0.1]))
+    found = candidates_with(context_cosine=np.array([0.6, 0.6, 0.2]), title=np.array([0.1, 0.5, 0.1]))
 
     fused = fuse(found)
 
