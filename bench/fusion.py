@@ -26,7 +26,7 @@ from qa import config, evaluate
 from qa.chunks import searchable_text, sentence_spans
 from qa.config import REPOSITORY
 from qa.index import Index, build_index, open_index, query_terms
-from qa.retrieve import candidates, clean_question, fuse, scaled
+from qa.retrieve import candidates, clean_question, fuse, scaled, term_share
 
 SIGNALS = ("chunk cosine", "best sentence cosine", "BM25", "question terms in chunk", "question terms in sentence",
            "best score in its document", "best sentence in context", "title (negated)")
@@ -51,14 +51,9 @@ def signals(index: Index, query: str) -> tuple[list[int], np.ndarray, np.ndarray
     found = candidates(query, index.embedder.embed([query])[0], index)
     terms = query_terms(query)
     weights = index.idf(terms)
-    total = sum(weights.values()) or 1.0
-
-    def share(text: str) -> float:
-        return sum(weights[t] for t in terms & query_terms(text)) / total
-
     chunks = [index.chunks[i] for i in found.ids]
-    in_chunk = [share(searchable_text(c, index.documents[c.doc_id])) for c in chunks]
-    in_sentence = [max(share(c.text[s:e]) for s, e in sentence_spans(c.text)) for c in chunks]
+    in_chunk = [term_share(searchable_text(c, index.documents[c.doc_id]), terms, weights) for c in chunks]
+    in_sentence = [max(term_share(c.text[s:e], terms, weights) for s, e in sentence_spans(c.text)) for c in chunks]
     dense = found.chunk_cosine + found.best_sentence
     best_in_document: dict[str, float] = {}
     for chunk, score in zip(chunks, dense):

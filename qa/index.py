@@ -390,7 +390,8 @@ def keyword_index(texts: list[str], *, stem: bool = True, stopwords: str = STOPW
 
 def _write_generation(index_dir, manifest, rows, documents, chunks, searchers, arrays) -> Path:
     """Write a complete generation folder, then point CURRENT at it. arrays: the in-context sentence
-    vectors and the title vectors, stored (float16, half the space; cosines move by < 0.001), not searched."""
+    vectors and the title vectors, stored, not searched, as float16: half the space, and cosines move by
+    0.0001 on average, 0.0015 at most (grown corpus, 8 questions x 427 sentences)."""
     import faiss
 
     dense, sentences, keywords = searchers

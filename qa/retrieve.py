@@ -362,12 +362,16 @@ def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: frozenset[s
     """
     text = index.chunks[i].text
     spans = sentence_spans(text)  # the same spans, in the same order, as the stored sentence vectors
-    total = sum(weights.values()) or 1.0
-    overlap = np.array([sum(weights[t] for t in terms & query_terms(text[s:e])) / total for s, e in spans])
+    overlap = np.array([term_share(text[s:e], terms, weights) for s, e in spans])
     scores = cosines + overlap - np.array([quote_penalty(text[s:e]) for s, e in spans])
     best = int(np.argmax(scores))
     last = best + 1 if best + 1 < len(spans) else best
     return spans[best][0], spans[last][1]
+
+
+def term_share(text: str, terms: frozenset[str], weights: dict[str, float]) -> float:
+    """The share of the question's terms that text holds, each counted by its weight (index.idf)."""
+    return sum(weights[t] for t in terms & query_terms(text)) / (sum(weights.values()) or 1.0)
 
 
 def quote_penalty(sentence: str) -> float:
