@@ -2,7 +2,8 @@
 
 Builds an index of the bundled corpus plus bench/growth/corpus/ (eight more documents, three of them
 about other partnerships, as distractors) in a temporary folder, and scores this project and both
-baselines on the development questions and on bench/growth/questions.jsonl, in one run.
+baselines on the development questions, on bench/growth/questions.jsonl and on the held-out questions
+of bench/heldout/ (written blind to the system's rankings), in one run.
 
     python -m bench.growth [--dev ../shared/eval/dev_qa.jsonl]
 """
@@ -19,6 +20,7 @@ from qa.config import REPOSITORY
 from qa.index import build_index
 
 GROWTH = Path(__file__).resolve().parent / "growth"
+HELDOUT = Path(__file__).resolve().parent / "heldout"
 
 
 def grown_corpus(folder: Path) -> Path:
@@ -38,7 +40,9 @@ def main() -> None:
         index_dir = Path(tmp) / "index"
         report = build_index(corpus, index_dir)
         print(f"grown corpus: {len(report.added)} documents, {report.chunks} chunks\n")
-        for name, questions in (("development questions", args.dev), ("growth questions", GROWTH / "questions.jsonl")):
+        sets = (("development questions", args.dev), ("growth questions", GROWTH / "questions.jsonl"),
+                ("held-out questions", HELDOUT / "questions.jsonl"))
+        for name, questions in sets:
             if not Path(questions).exists():
                 print(f"({questions} not found; skipped)\n")
                 continue

@@ -1,24 +1,29 @@
-"""The growth question set stays valid: every answer string is in the document it names."""
+"""The growth and held-out question sets stay valid: every answer string is in the document it names, and
+a fact's answer in no other document of the grown corpus."""
 
 import json
 from pathlib import Path
 
+import pytest
 from conftest import CORPUS
 
 from qa.documents import read_corpus
 from qa.evaluate import contains
 
-GROWTH = Path(__file__).resolve().parent.parent / "bench" / "growth"
+BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
-def test_every_growth_answer_occurs_in_its_document():
-    documents = {d.doc_id: d.text for folder in (CORPUS, GROWTH / "corpus") for d in read_corpus(folder)[0]}
-    questions = [json.loads(line) for line in (GROWTH / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
+@pytest.mark.parametrize("questions", [BENCH / "growth" / "questions.jsonl", BENCH / "heldout" / "questions.jsonl"])
+def test_every_answer_occurs_in_its_document_only(questions):
+    documents = {d.doc_id: d.text for folder in (CORPUS, BENCH / "growth" / "corpus") for d in read_corpus(folder)[0]}
+    rows = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
 
-    for q in questions:
+    for q in rows:
         if q["kind"] == "fact":
             assert contains(documents[q["doc"]], q["answers"]), q["id"]
+            assert not any(contains(text, q["answers"]) for doc, text in documents.items() if doc != q["doc"]), q["id"]
         elif q["kind"] == "multi":
-            for fact in q["answers_all"]:
-                assert any(contains(documents[doc], fact) for doc in q["docs"]), q["id"]
-    assert {q["kind"] for q in questions} == {"fact", "multi", "out_of_scope"}
+            for fact, doc in zip(q["answers_all"], q["docs"], strict=True):
+                assert contains(documents[doc], fact), q["id"]
+    assert {q["kind"] for q in rows} == {"fact", "multi", "out_of_scope"}
+    assert len({q["id"] for q in rows}) == len(rows)
