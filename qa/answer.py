@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa import config
 from qa.index import Index, open_index
-from qa.chunks import split_sentences
+from qa.chunks import ABBREVIATIONS, split_sentences
 from qa.retrieve import Filters, Passage, clean_question, cut_notice, is_statement, search
 
 NOTHING_FOUND = "Nothing in the documents answers this question."
 NO_DOCUMENT_MATCHES = "No document matches the filters (dates, publishers, documents); widen or remove them."
 MAX_SENTENCES = 3
+WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,9 @@ def answer(
     if filters != Filters() and not any(filters.allows(document) for document in index.documents.values()):
         return Answer(question, NO_DOCUMENT_MATCHES, (), notice=notice)
     passages, evidence = search(question, k, index, filters)
-    if not passages or evidence <= threshold(index):
+    if unknown := unknown_names(question, index):
+        notice = " ".join(part for part in (notice, f"The documents never mention {', '.join(unknown)}.") if part)
+    if not passages or evidence <= threshold(index) or unknown:
         return Answer(question, NOTHING_FOUND, (), tuple(passages), notice=notice)
     return Answer(question, compose(passages), tuple(passages), notice=notice)
 
@@ -72,6 +76,24 @@ def threshold(index: Index) -> float:
     """
     scores = index.manifest.get("probe_scores") or [0.0]
     return max(scores)
+
+
+def unknown_names(question: str, index: Index) -> list[str]:
+    """The names, acronyms and numbers in question that no document mentions (Index.mentions).
+
+    A question about the EU and India is not answered from passages about the EU and Japan, however
+    close they come: the evidence score cannot tell them apart, the name can. A name is a capitalised
+    word after the first of its sentence, other than a title such as "Ms"; in a sentence written in
+    title case or capitals the capitals say nothing, and only numbers count.
+    """
+    names = []
+    for start, end in split_sentences(question):
+        words = WORD.findall(question[start:end])
+        title_case = sum(word[0].isupper() for word in words) > len(words) / 2
+        names += [word for position, word in enumerate(words) if any(ch.isdigit() for ch in word)
+                  or (position and not title_case and word[0].isupper() and len(word) > 1
+                      and word.lower() not in ABBREVIATIONS)]
+    return [name for name in dict.fromkeys(names) if not index.mentions(name)]
 
 
 def compose(passages: list[Passage]) -> str:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -170,6 +171,18 @@ class Index:
     def evidence(self, vector: np.ndarray, terms: frozenset[str]) -> float:
         """How much the corpus has to say about a question; see evidence()."""
         return evidence(self.dense, self.sentences, self.keywords, vector, terms)
+
+    def mentions(self, word: str) -> bool:
+        """Does some chunk hold word, as the keyword index sees it (stemmed: "Councils" is "council"), or,
+        for an acronym, the words it stands for ("GDP": "gross domestic product")? A stop word counts as held."""
+        if all(len(_chunks_with(self.keywords, term)) for term in query_terms(word)):
+            return True
+        if not (word.isalpha() and word.isupper() and 2 <= len(word) <= 6):
+            return False
+        small = r"(?:of|and|for|the|with|on|in|to|a|an)\b"
+        spelled = re.compile(r"\b" + rf"\W+(?:{small}\W+)?".join(rf"(?!{small}){letter}\w+" for letter in word),
+                             re.IGNORECASE)
+        return any(spelled.search(document.text) for document in self.documents.values())
 
     def vectors(self, ids: list[int]) -> np.ndarray:
         """The stored vectors of chunks ids (with their context)."""

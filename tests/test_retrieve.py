@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import qa
+from qa.answer import threshold, unknown_names
 from qa.chunks import Chunk, split_sentences
 from qa.evaluate import contains
 from qa.retrieve import (
@@ -20,6 +21,7 @@ from qa.retrieve import (
     fuse,
     is_statement,
     quote_penalty,
+    search,
 )
 
 
@@ -80,6 +82,32 @@ def test_off_topic_questions_are_refused(index, question):
 
     assert result.abstained and result.passages == ()
     assert result.closest  # the nearest passages stay available, for a clearly marked low-confidence view
+
+
+@pytest.mark.parametrize(
+    "question, name",
+    [("What did the EU and Canada agree on digital trade?", "Canada"),
+     ("When will the EU and India hold their next Digital Partnership Council?", "India"),
+     ("What did the 2030 EU-Japan summit decide?", "2030")],
+)
+def test_a_question_naming_what_no_document_mentions_is_refused_and_told_why(index, question, name):
+    # close to the corpus in every other word: its evidence is far above the off-topic threshold
+    assert search(question, 5, index)[1] > threshold(index) + 0.2
+
+    result = qa.answer(question, index=index)
+
+    assert result.abstained and result.closest
+    assert result.notice == f"The documents never mention {name}."
+
+
+def test_names_count_as_mentioned_in_any_form_the_documents_use(index):
+    question = "How large a share of world GDP do the Councils' partners represent, says Ms. Virkkunen?"
+
+    # "GDP" is spelled out ("gross domestic product"), "Councils" is stemmed; the question's first word
+    # and a title-case question name nothing
+    assert unknown_names(question, index) == []
+    assert unknown_names("Tell Me What The Council Agreed", index) == []
+    assert unknown_names("Is there news from Ottawa on CETA or the OECD?", index) == ["Ottawa", "CETA"]
 
 
 @pytest.mark.parametrize(
