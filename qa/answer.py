@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa import config
-from qa.index import Index, open_index
 from qa.chunks import ABBREVIATIONS, split_sentences
+from qa.index import Index, open_index
 from qa.retrieve import Filters, Passage, clean_question, cut_notice, is_statement, search
 
 NOTHING_FOUND = "Nothing in the documents answers this question."
