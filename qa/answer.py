@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,12 +9,11 @@ from pathlib import Path
 from qa import config
 from qa.chunks import ABBREVIATIONS, split_sentences
 from qa.index import Index, open_index
-from qa.retrieve import Filters, Passage, clean_question, cut_notice, is_statement, search
+from qa.retrieve import WORD, Filters, Passage, clean_question, cut_notice, is_statement, search
 
 NOTHING_FOUND = "Nothing in the documents answers this question."
 NO_DOCUMENT_MATCHES = "No document matches the filters (dates, publishers, documents); widen or remove them."
 MAX_SENTENCES = 3
-WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)

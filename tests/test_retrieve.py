@@ -101,12 +101,14 @@ def test_a_question_naming_what_no_document_mentions_is_refused_and_told_why(ind
 
 
 def test_names_count_as_mentioned_in_any_form_the_documents_use(index):
-    question = "How large a share of world GDP do the Councils' partners represent, says Ms. Virkkunen?"
+    # words no chunk holds: each would be taken for a name if the rule did not set it aside
+    assert not any(index.mentions(word) for word in ("Summarise", "Ms", "Wrapped"))
 
-    # "GDP" is spelled out ("gross domestic product"), "Councils" is stemmed; the question's first word
-    # and a title-case question name nothing
-    assert unknown_names(question, index) == []
-    assert unknown_names("Tell Me What The Council Agreed", index) == []
+    # "GDP" is spelled out ("gross domestic product"), "Councils" is stemmed, a sentence's first word
+    # and a title such as "Ms" are no names, and in title case capitals say nothing
+    assert unknown_names("Summarise how large a share of world GDP the Councils' partners hold, says Ms. Virkkunen.",
+                         index) == []
+    assert unknown_names("When Were The Talks Wrapped Up", index) == []
     assert unknown_names("Is there news from Ottawa on CETA or the OECD?", index) == ["Ottawa", "CETA"]
 
 
