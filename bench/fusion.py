@@ -1,7 +1,7 @@
 """Could other weights on the same signals rank the right passage first more often?
 
 search() ranks its candidates by one hand-set blend of their signals (qa.retrieve.fuse). This fits
-weights for eight signals of the same candidates on one question set and scores them on the other, both
+weights for nine signals of the same candidates on one question set and scores them on the other, both
 ways, beside that blend, and finds the best any non-negative weights reach on each set itself. If fitted
 weights do no better out of sample, the remaining misses need a signal these do not hold, not other weights.
 
@@ -29,8 +29,8 @@ from qa.index import Index, build_index, open_index, query_terms
 from qa.retrieve import candidates, clean_question, fuse, scaled, term_share
 
 SIGNALS = ("chunk cosine", "best sentence cosine", "BM25", "question terms in chunk", "question terms in sentence",
-           "best score in its document", "best sentence in context", "title (negated)")
-SEARCH = [0, 1, 2, 6, 7]  # the signals search() uses
+           "best score in its document", "best sentence in context", "title (negated)", "holds a date (when-questions)")
+SEARCH = [0, 1, 2, 6, 7, 8]  # the signals search() uses
 SHARPNESS = 10.0  # softmax temperature of the fitted ranking: scores are in [0, 1] per signal
 STEPS, RATE, L2 = 3000, 0.05, 0.01
 
@@ -60,7 +60,7 @@ def signals(index: Index, query: str) -> tuple[list[int], np.ndarray, np.ndarray
         best_in_document[chunk.doc_id] = max(best_in_document.get(chunk.doc_id, -np.inf), float(score))
     columns = [scaled(found.chunk_cosine), scaled(found.best_sentence), scaled(found.keyword), in_chunk,
                in_sentence, scaled(np.array([best_in_document[c.doc_id] for c in chunks])), scaled(found.best_in_context),
-               1 - scaled(found.title)]
+               1 - scaled(found.title), found.answer_type]
     return found.ids, np.column_stack(columns).astype(float), fuse(found)
 
 
@@ -125,7 +125,7 @@ def report(sets: dict[str, list[Question]]) -> str:
              "|---" * (3 + len(names)) + "|"]
     lines.append("| search() blend | those of search() | (hand-set) | " + " | ".join(hit1_mrr(sets[n], lambda q: q.blend) for n in names) + " |")
     for label, columns in (("dense, BM25", [0, 1, 2]), ("those of search()", SEARCH),
-                           ("all eight", list(range(len(SIGNALS))))):
+                           ("all nine", list(range(len(SIGNALS))))):
         for train in names:
             w = fit(sets[train], columns)
             cells = [hit1_mrr(sets[n], lambda q, w=w, c=columns: q.signals[:, c] @ w) + (" (in sample)" if n == train else "")

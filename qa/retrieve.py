@@ -29,6 +29,7 @@ KEYWORD_WEIGHT = 0.35  # BM25
 IN_CONTEXT_WEIGHT = 0.3  # against the closest sentence embedded after its title and heading
 TITLE_WEIGHT = 0.2  # subtracted: against the document's title alone, so the in-context score counts what the
                     # sentence adds to its title, not how well the title alone matches
+ANSWER_TYPE_WEIGHT = 0.1  # added: the chunk, or the sentence to quote, holds a date and the question asks "when"
 SAME_DOCUMENT_PENALTY = 0.05  # off a passage's fused score per passage of its document already shown (diverse)
 MIN_ANSWER_WORDS = 5  # shorter "sentences" are headings or list labels: they name a topic but answer nothing
 NOT_A_STATEMENT = 2.0  # taken off a heading's, label's or lead-in's quote score: quoted only where nothing else is
@@ -36,6 +37,13 @@ UNFINISHED_LINE = 0.15  # taken off a longer line without a full stop, e.g. a sl
 WORD = re.compile(r"\w+")
 DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")  # YYYY, YYYY-MM or YYYY-MM-DD
 DATE_FORMS = "a year (2025), a month (2025-05) or a day (2025-05-12)"
+# A question asking for a date ("When ...", "Since when ...", "On what date ...") and a date in a text
+WHEN_QUESTION = re.compile(r"^\W*(?:(?:and|since|until|by|about)\s+)*when\b|\b(?:what|which) (?:date|day|month|year)\b",
+                           re.IGNORECASE)
+MONTH = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
+         r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b\.?")
+DATE_IN_TEXT = re.compile(rf"\b(?:1[89]|20)\d\d\b|\b{MONTH}\s+\d|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}"
+                          r"|\btoday\b", re.IGNORECASE)  # "today", in a dated press release, is its date
 
 
 @dataclass(frozen=True)
@@ -188,9 +196,10 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters()) -> tu
     at = {i: j for j, i in enumerate(found.ids)}
     terms = query_terms(query)
     weights = index.idf(terms)
+    asks_date = asks_for_date(query)
     passages = [
         _passage(index, i, score, relevance[at[i]], _best_sentence(index, i, np.mean(found.sentences_of(at[i]), axis=0),
-                                                                  terms, weights))
+                                                                  terms, weights, asks_date))
         for i, score in diverse(ranked, index.chunks, k)
     ]
     return passages, index.evidence(vector, terms) if allowed is None else index.evidence_among(vector, terms, allowed)
@@ -206,6 +215,7 @@ class Candidates:
     title: np.ndarray  # the question against the title of each chunk's document
     sentence_cosine: np.ndarray  # the question against every sentence of the chunks, chunk after chunk
     context_cosine: np.ndarray  # the same, each sentence after its title and heading (sentence_in_context)
+    answer_type: np.ndarray  # 1 where the chunk holds the kind of answer asked for (a date, for "when"), else 0
     sentence_start: np.ndarray  # chunk j's sentences are [sentence_start[j]:sentence_start[j + 1]] (every chunk has one)
 
     def sentences_of(self, j: int) -> tuple[np.ndarray, np.ndarray]:
@@ -242,6 +252,7 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
         keyword = kept
     ids = sorted(set(dense) | set(sentence) | {int(i) for i in np.argsort(-keyword)[:CANDIDATES] if keyword[i] > 0})
     alone, in_context, start = index.sentence_cosines(ids, vector)
+    asks_date = asks_for_date(query)
     return Candidates(
         ids,
         chunk_cosine=index.vectors(ids) @ vector,
@@ -249,6 +260,7 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
         title=np.array([index.titles[index.chunks[i].doc_id] @ vector for i in ids], dtype=np.float32),
         sentence_cosine=alone,
         context_cosine=in_context,
+        answer_type=np.array([asks_date and DATE_IN_TEXT.search(index.chunks[i].text) is not None for i in ids], dtype=float),
         sentence_start=start,
     )
 
@@ -257,6 +269,12 @@ def allowed_chunks(index: Index, filters: Filters) -> np.ndarray:
     """The numbers of the chunks whose document filters allows, in order."""
     documents = {doc_id for doc_id, document in index.documents.items() if filters.allows(document)}
     return np.array([i for i, chunk in enumerate(index.chunks) if chunk.doc_id in documents], dtype=np.int64)
+
+
+def asks_for_date(query: str) -> bool:
+    """Does the question ask when something happened? Its answer is then a date, and a chunk or sentence
+    without one is less likely to hold it (the expected answer type of classic question answering)."""
+    return WHEN_QUESTION.search(query) is not None
 
 
 def clean_question(query: str) -> str:
@@ -292,7 +310,8 @@ def fuse(found: Candidates) -> np.ndarray:
     return (DENSE_WEIGHT * scaled(found.chunk_cosine + found.best_sentence)
             + KEYWORD_WEIGHT * scaled(found.keyword)
             + IN_CONTEXT_WEIGHT * scaled(found.best_in_context)
-            - TITLE_WEIGHT * scaled(found.title))
+            - TITLE_WEIGHT * scaled(found.title)
+            + ANSWER_TYPE_WEIGHT * found.answer_type)
 
 
 def scaled(x: np.ndarray) -> np.ndarray:
@@ -350,13 +369,14 @@ def _passage(index: Index, i: int, score: float, relevance: float, highlight: tu
     )
 
 
-def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: frozenset[str], weights: dict[str, float]
-                   ) -> tuple[int, int]:
+def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: frozenset[str], weights: dict[str, float],
+                   asks_date: bool) -> tuple[int, int]:
     """The sentence that best matches, and the one after it: the span to highlight and quote.
 
     Best match: closest in meaning (cosines: the mean of the sentence's alone and in context, one per
     sentence), plus the share of the question's terms it holds, each weighted by its rarity (weights:
-    index.idf; a rare "co-chaired" says more than "council" in a corpus about councils). The sentence that matches a
+    index.idf; a rare "co-chaired" says more than "council" in a corpus about councils), plus
+    ANSWER_TYPE_WEIGHT for a sentence holding a date when asks_date (a "when" question). The sentence that matches a
     question best often restates it ("The partnership was signed ...") and the next one holds the answer
     ("... by Thierry Breton"), so the next sentence is quoted too (measured: BENCHMARKS.md).
     """
@@ -364,6 +384,8 @@ def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: frozenset[s
     spans = sentence_spans(text)  # the same spans, in the same order, as the stored sentence vectors
     overlap = np.array([term_share(text[s:e], terms, weights) for s, e in spans])
     scores = cosines + overlap - np.array([quote_penalty(text[s:e]) for s, e in spans])
+    if asks_date:
+        scores += ANSWER_TYPE_WEIGHT * np.array([DATE_IN_TEXT.search(text[s:e]) is not None for s, e in spans])
     best = int(np.argmax(scores))
     last = best + 1 if best + 1 < len(spans) else best
     return spans[best][0], spans[last][1]

@@ -10,7 +10,8 @@ import pytest
 from conftest import CORPUS, REPOSITORY
 
 from qa import evaluate
-from qa.index import build_index
+from qa.answer import answer
+from qa.index import build_index, open_index
 
 sys.path.insert(0, str(REPOSITORY))  # bench/ is not installed: it runs from the repository
 from bench.growth import GROWTH, grown_corpus
@@ -49,3 +50,14 @@ def test_other_questions_on_a_grown_corpus_stay_ahead_of_both_baselines(grown):
     for baseline in (bm25, dense):
         assert ours["answer-hit@1"] > baseline["answer-hit@1"] and ours["MRR"] > baseline["MRR"]
         assert ours["answer-hit@5"] >= baseline["answer-hit@5"]
+
+
+def test_a_when_question_is_answered_with_the_sentence_that_dates_it(grown, embedder, monkeypatch):
+    # The closest sentence says how often the council meets; the one holding a date says when it first meets.
+    corpus, index_dir = grown
+    index = open_index(corpus, index_dir, embedder)
+    question = "When is the EU-Korea Digital Partnership Council supposed to meet for the first time?"
+
+    assert "2023" in answer(question, index=index).text
+    monkeypatch.setattr(sys.modules["qa.retrieve"], "ANSWER_TYPE_WEIGHT", 0.0)  # qa.retrieve is also a function
+    assert "2023" not in answer(question, index=index).text

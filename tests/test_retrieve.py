@@ -12,11 +12,13 @@ from qa.answer import threshold, unknown_names
 from qa.chunks import Chunk, split_sentences
 from qa.evaluate import contains
 from qa.retrieve import (
+    ANSWER_TYPE_WEIGHT,
     IN_CONTEXT_WEIGHT,
     KEYWORD_WEIGHT,
     SAME_DOCUMENT_PENALTY,
     TITLE_WEIGHT,
     Candidates,
+    asks_for_date,
     diverse,
     fuse,
     is_statement,
@@ -131,7 +133,7 @@ def candidates_with(**signals) -> Candidates:
     """Three candidates with the given signals; the rest equal, so they add nothing once scaled."""
     flat = np.ones(3)
     values = {"ids": [0, 1, 2], "chunk_cosine": flat, "keyword": flat, "title": flat, "sentence_cosine": flat,
-              "context_cosine": flat, "sentence_start": np.arange(4)}  # one sentence each
+              "context_cosine": flat, "answer_type": np.zeros(3), "sentence_start": np.arange(4)}  # one sentence each
     return Candidates(**values | signals)
 
 
@@ -150,6 +152,24 @@ def test_fuse_counts_what_a_sentence_adds_to_its_title():
 
     assert fused[0] > fused[1]
     np.testing.assert_allclose(fused[0] - fused[1], TITLE_WEIGHT)
+
+
+def test_fuse_adds_the_answer_type_unscaled():
+    # the only candidate holding a date, for a "when" question, gains the weight, not the whole scale
+    np.testing.assert_allclose(fuse(candidates_with(answer_type=np.array([0.0, 1.0, 0.0]))), [0, ANSWER_TYPE_WEIGHT, 0])
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("When was the Digital Agency launched?", True),
+    ("Since when has the agreement been in force?", True),
+    ("By about when will mass production start?", True),
+    ("On what date did the agreement enter into force?", True),
+    ("In which year was the call launched?", True),
+    ("What happened when the council met in Tokyo?", False),
+    ("Who co-chaired the council?", False),
+])
+def test_a_question_asks_for_a_date_when_it_asks_when(question, asks):
+    assert asks_for_date(question) is asks
 
 
 def test_fuse_of_equal_scores_adds_nothing():
