@@ -3,7 +3,8 @@
 Builds an index of the bundled corpus plus bench/growth/corpus/ (eight more documents, three of them
 about other partnerships, as distractors) in a temporary folder, and scores this project and both
 baselines on the development questions, on bench/growth/questions.jsonl and on the held-out questions
-of bench/heldout/ (written blind to the system's rankings), in one run.
+of bench/heldout/ (written blind to the system's rankings), in one run. Then adds the four documents of
+bench/blind2/corpus/ to a second index and scores the second held-out set, bench/blind2/, on it.
 
     python -m bench.growth [--dev ../shared/eval/dev_qa.jsonl]
 """
@@ -21,12 +22,13 @@ from qa.index import build_index
 
 GROWTH = Path(__file__).resolve().parent / "growth"
 HELDOUT = Path(__file__).resolve().parent / "heldout"
+BLIND2 = Path(__file__).resolve().parent / "blind2"
 
 
-def grown_corpus(folder: Path) -> Path:
-    """The bundled corpus and the growth documents, copied into folder."""
+def grown_corpus(folder: Path, *more: Path) -> Path:
+    """The bundled corpus and the growth documents, and the documents of any more folders, copied into folder."""
     shutil.copytree(REPOSITORY / "corpus", folder)
-    for path in (GROWTH / "corpus").iterdir():
+    for path in (path for extra in (GROWTH / "corpus", *more) for path in extra.iterdir()):
         shutil.copy(path, folder / path.name)
     return folder
 
@@ -36,22 +38,31 @@ def main() -> None:
     parser.add_argument("--dev", default=str(REPOSITORY.parent / "shared" / "eval" / "dev_qa.jsonl"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        corpus = grown_corpus(Path(tmp) / "corpus")
-        index_dir = Path(tmp) / "index"
-        report = build_index(corpus, index_dir)
+        grown = grown_corpus(Path(tmp) / "corpus")
+        report = build_index(grown, Path(tmp) / "index")
         print(f"grown corpus: {len(report.added)} documents, {report.chunks} chunks\n")
-        sets = (("development questions", args.dev), ("growth questions", GROWTH / "questions.jsonl"),
-                ("held-out questions", HELDOUT / "questions.jsonl"))
-        for name, questions in sets:
-            if not Path(questions).exists():
-                print(f"({questions} not found; skipped)\n")
-                continue
-            results = evaluate.run(questions, k=5, corpus_dir=corpus, index_dir=index_dir)
-            print(f"### {name} on the grown corpus\n")
-            print(evaluate.table(results, markdown=True))
-            for line in evaluate.misses(results[0]):
-                print(f"- {line}")
-            print()
+        for name, questions in (("development questions", args.dev), ("growth questions", GROWTH / "questions.jsonl"),
+                                ("held-out questions", HELDOUT / "questions.jsonl")):
+            score(name, Path(questions), grown, Path(tmp) / "index", "the grown corpus")
+        if BLIND2.exists():
+            more = grown_corpus(Path(tmp) / "corpus2", BLIND2 / "corpus")
+            report = build_index(more, Path(tmp) / "index2")
+            print(f"grown corpus and bench/blind2/corpus: {len(report.added)} documents, {report.chunks} chunks\n")
+            score("second held-out questions", BLIND2 / "questions.jsonl", more, Path(tmp) / "index2",
+                  "the grown corpus and bench/blind2/corpus")
+
+
+def score(name: str, questions: Path, corpus: Path, index_dir: Path, corpus_name: str) -> None:
+    """Print the eval table of this project and both baselines on questions, and this project's misses."""
+    if not questions.exists():
+        print(f"({questions} not found; skipped)\n")
+        return
+    results = evaluate.run(questions, k=5, corpus_dir=corpus, index_dir=index_dir)
+    print(f"### {name} on {corpus_name}\n")
+    print(evaluate.table(results, markdown=True))
+    for line in evaluate.misses(results[0]):
+        print(f"- {line}")
+    print()
 
 
 if __name__ == "__main__":
