@@ -173,9 +173,13 @@ class Index:
         return evidence(self.dense, self.sentences, self.keywords, vector, terms)
 
     def mentions(self, word: str) -> bool:
-        """Does some chunk hold word, as the keyword index sees it (stemmed: "Councils" is "council"), or,
-        for an acronym, the words it stands for ("GDP": "gross domestic product")? A stop word counts as held."""
+        """Does some chunk hold word, as the keyword index sees it (stemmed: "Councils" is "council"), or
+        the place a word for its people names ("Canadian": "Canada"), or, for an acronym, the words it
+        stands for ("GDP": "gross domestic product")? A stop word counts as held."""
         if all(len(_chunks_with(self.keywords, term)) for term in query_terms(word)):
+            return True
+        if any(terms and all(len(_chunks_with(self.keywords, term)) for term in terms)
+               for terms in map(query_terms, places(word))):
             return True
         if not (word.isalpha() and word.isupper() and 2 <= len(word) <= 6):
             return False
@@ -611,6 +615,18 @@ def idf(keywords, terms: frozenset[str]) -> dict[str, float]:
     n = keywords.scores["num_docs"]
     return {term: float(np.log(1 + (n - len(_chunks_with(keywords, term)) + 0.5) / (len(_chunks_with(keywords, term)) + 0.5)))
             for term in terms}
+
+
+DEMONYM_ENDINGS = ("ian", "ean", "ese", "an", "ish", "i")  # Canadian, Korean, Japanese, European, Iraqi
+
+
+def places(word: str) -> list[str]:
+    """The places a word for a people may name: the word less its ending, alone and with an "a"
+    ("Canadian": "Canad", "Canada"; "European": "Europe", "Europea"). None for a word without such an
+    ending, or with fewer than four letters before it."""
+    stems = [word[: -len(ending)] for ending in DEMONYM_ENDINGS
+             if word.lower().endswith(ending) and len(word) - len(ending) >= 4]
+    return [form for stem in stems for form in (stem, stem + "a")]
 
 
 def _chunks_with(keywords, term: str) -> np.ndarray:

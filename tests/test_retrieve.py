@@ -105,6 +105,7 @@ def test_a_question_naming_what_no_document_mentions_is_refused_and_told_why(ind
 def test_names_count_as_mentioned_in_any_form_the_documents_use(index):
     # words no chunk holds: each would be taken for a name if the rule did not set it aside
     assert not any(index.mentions(word) for word in ("Summarise", "Ms", "Wrapped"))
+    assert not index.keyword_scores("Chinese Ukrainian Indian").any()
 
     # "GDP" is spelled out ("gross domestic product"), "Councils" is stemmed, a sentence's first word
     # and a title such as "Ms" are no names, and in title case capitals say nothing
@@ -112,6 +113,8 @@ def test_names_count_as_mentioned_in_any_form_the_documents_use(index):
                          index) == []
     assert unknown_names("When Were The Talks Wrapped Up", index) == []
     assert unknown_names("Is there news from Ottawa on CETA or the OECD?", index) == ["Ottawa", "CETA"]
+    # a word for a people names its place, which the documents mention ("China", "Ukraine"); "India" they do not
+    assert unknown_names("What did the Chinese, Ukrainian and Indian ministers say?", index) == ["Indian"]
 
 
 @pytest.mark.parametrize(
