@@ -44,7 +44,7 @@ def test_other_questions_on_a_grown_corpus_stay_ahead_of_both_baselines(grown):
     results = evaluate.run(GROWTH / "questions.jsonl", k=5, corpus_dir=corpus, index_dir=index_dir)
     ours, bm25, dense = (evaluate.metrics(r) for r in results)
 
-    # measured 0.88 and 0.88 (BENCHMARKS.md); the margin is one question
+    # measured 0.91 and 0.91 (BENCHMARKS.md): 29 of 32; losing one question passes, losing two fails
     assert ours["answer-hit@1"] >= 0.85 and ours["short answer has answer"] >= 0.85
     assert ours["abstains on out_of_scope"] >= 0.9 and ours["answers fact"] >= 0.95
     for baseline in (bm25, dense):
