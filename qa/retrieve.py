@@ -261,7 +261,8 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
         title=np.array([index.titles[index.chunks[i].doc_id] @ vector for i in ids], dtype=np.float32),
         sentence_cosine=alone,
         context_cosine=in_context,
-        answer_type=np.array([asks_date and DATE_IN_TEXT.search(index.chunks[i].text) is not None for i in ids], dtype=float),
+        answer_type=np.array([asks_date and DATE_IN_TEXT.search(index.chunks[i].text) is not None for i in ids],
+                             dtype=float),
         sentence_start=start,
     )
 
@@ -325,10 +326,11 @@ def diverse(ranked: list[tuple[int, float]], chunks: list[Chunk], k: int) -> lis
     """Keep k passages, best first, with their scores as ranked here.
 
     A passage that repeats one already kept almost word for word is skipped. A passage loses
-    SAME_DOCUMENT_PENALTY times 1, 2, 3, ... for the first, second, third, ... passage of its document
-    already kept, so a question spanning documents sees several of them, while a clearly better passage of
-    the same document still comes first. The growing step lets a second passage of one document in easily
-    and a fourth hardly (multi-document coverage 0.78 -> 0.81, nothing else changed: BENCHMARKS.md).
+    same_document_penalty(n) when n passages of its document are already kept: one step for the first,
+    two more for the second, three more for the third. So a question spanning documents sees several of
+    them, while a clearly better passage of the same document still comes first; the growing step lets a
+    second passage of one document in easily and a fourth hardly (multi-document coverage 0.78 -> 0.81,
+    nothing else changed: BENCHMARKS.md).
     """
     pool = list(ranked)
     kept: list[tuple[int, float]] = []

@@ -209,7 +209,8 @@ def test_diverse_lets_a_nearly_as_good_passage_of_another_document_go_first():
 
 def test_diverse_charges_more_for_each_further_passage_of_one_document():
     chunks = [Chunk("a.md", 100 * n, 100 * n + 30, f"Point {word} of the council.", "", f"paragraph {n}")
-              for n, word in enumerate(["one", "two", "three"])] + [Chunk("b.md", 0, 30, "Another text entirely.", "", "")]
+              for n, word in enumerate(["one", "two", "three"])]
+    chunks.append(Chunk("b.md", 0, 30, "Another text entirely.", "", "paragraph 1"))
     step = SAME_DOCUMENT_PENALTY
     # b.md is 2.5 steps behind: a.md's second passage (costing 1 step) comes before it, its third (costing
     # 1 + 2 steps) after it; with the same step each time, the third would come first (2 steps)
@@ -218,7 +219,8 @@ def test_diverse_charges_more_for_each_further_passage_of_one_document():
     kept = diverse(ranked, chunks, k=4)
 
     assert [i for i, _ in kept] == [0, 1, 3, 2]
-    np.testing.assert_allclose([score for _, score in kept], [1.0, 1.0 - step * 1.1, 1.0 - step * 2.5, 1.0 - step * 3.2])
+    np.testing.assert_allclose([score for _, score in kept],
+                               [1.0, 1.0 - step * 1.1, 1.0 - step * 2.5, 1.0 - step * 3.2])
 
 
 def test_every_short_answer_is_one_to_three_quoted_sentences(index, dev_questions):
