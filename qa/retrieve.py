@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -402,8 +403,12 @@ def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: frozenset[s
 
 
 def term_share(text: str, terms: frozenset[str], weights: dict[str, float]) -> float:
-    """The share of the question's terms that text holds, each counted by its weight (index.idf)."""
-    return sum(weights[t] for t in terms & query_terms(text)) / (sum(weights.values()) or 1.0)
+    """The share of the question's terms that text holds, each counted by its weight (index.idf).
+
+    Summed exactly (math.fsum): a plain sum depends on the order of the terms, which for a set changes with
+    each process's string hashing, so a text holding every term could score a hair above or below 1.
+    """
+    return math.fsum(weights[t] for t in terms & query_terms(text)) / (math.fsum(weights.values()) or 1.0)
 
 
 def quote_penalty(sentence: str) -> float:

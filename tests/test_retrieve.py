@@ -1,6 +1,7 @@
 """Retrieval behaviour that matters: hybrid search finds exact names, dense search finds paraphrases,
 off-topic questions are refused, results are diverse. Real model, real index of the bundled corpus."""
 
+import itertools
 import re
 import sys
 
@@ -24,6 +25,7 @@ from qa.retrieve import (
     is_statement,
     quote_penalty,
     search,
+    term_share,
 )
 
 
@@ -173,6 +175,15 @@ def test_fuse_adds_the_answer_type_unscaled():
 ])
 def test_a_question_asks_for_a_date_when_it_asks_when(question, asks):
     assert asks_for_date(question) is asks
+
+
+def test_a_text_holding_every_question_term_holds_exactly_all_of_them_in_any_term_order():
+    # 0.1 + 0.2 + 0.3 is 0.6000000000000001 summed in one order and 0.6 in another; a plain sum made the share
+    # a hair above or below 1 depending on the process's string hashing (a fusion test failed in CI on it)
+    terms = frozenset({"semiconductor", "cabl", "summit"})
+    text = "Semiconductors, cables and the summit."
+    for order in itertools.permutations(zip(sorted(terms), (0.1, 0.2, 0.3))):
+        assert term_share(text, terms, dict(order)) == 1.0
 
 
 def test_fuse_of_equal_scores_adds_nothing():
