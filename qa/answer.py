@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,12 @@ from qa.retrieve import WORD, Filters, Passage, clean_question, cut_notice, is_s
 NOTHING_FOUND = "Nothing in the documents answers this question."
 NO_DOCUMENT_MATCHES = "No document matches the filters (dates, publishers, documents); widen or remove them."
 MAX_SENTENCES = 3
+NUMBERS_CHECKED = 5  # a number the question pins must be in one of this many best passages (unheld_numbers)
+CARDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+            "eleventh", "twelfth")
+PINNED_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?:st|nd|rd|th)?(?!\w)"  # 2026, 1,000, 2.5, 28th
+                           rf"|\b(?:{'|'.join(ORDINALS[1:])})\b", re.IGNORECASE)  # second, ... (not first)
 
 
 @dataclass(frozen=True)
@@ -58,12 +65,21 @@ def answer(
     index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.embedder())
     if filters != Filters() and not any(filters.allows(document) for document in index.documents.values()):
         return Answer(question, NO_DOCUMENT_MATCHES, (), notice=notice)
-    passages, evidence = search(question, k, index, filters)
-    if unknown := unknown_names(question, index):
-        notice = " ".join(part for part in (notice, f"The documents never mention {', '.join(unknown)}.") if part)
-    if not passages or evidence <= threshold(index) or unknown:
+    found, evidence = search(question, max(k, NUMBERS_CHECKED), index, filters)
+    passages = found[:k]
+    unknown = unknown_names(question, index)
+    unheld = [] if unknown else unheld_numbers(question, found[:NUMBERS_CHECKED])
+    if unknown:
+        notice = _joined(notice, f"The documents never mention {', '.join(unknown)}.")
+    elif unheld:
+        notice = _joined(notice, f"The passages closest to the question never mention {', '.join(unheld)}.")
+    if not passages or evidence <= threshold(index) or unknown or unheld:
         return Answer(question, NOTHING_FOUND, (), tuple(passages), notice=notice)
     return Answer(question, compose(passages), tuple(passages), notice=notice)
+
+
+def _joined(*notices: str) -> str:
+    return " ".join(notice for notice in notices if notice)
 
 
 def threshold(index: Index) -> float:
@@ -91,7 +107,51 @@ def unknown_names(question: str, index: Index) -> list[str]:
         names += [word for position, word in enumerate(words) if any(ch.isdigit() for ch in word)
                   or (position and not title_case and word[0].isupper() and len(word) > 1
                       and word.lower() not in ABBREVIATIONS)]
-    return [name for name in dict.fromkeys(names) if not index.mentions(name)]
+    return [name for name in dict.fromkeys(names) if not any(index.mentions(form) for form in _spellings(name))]
+
+
+def _spellings(word: str) -> list[str]:
+    """word, and for a number up to twelve its word too: "3rd", "third"; "5", "five"."""
+    number = re.fullmatch(r"(\d+)(st|nd|rd|th)?", word.lower())
+    if not number or not 1 <= int(number[1]) <= len(CARDINALS):
+        return [word]
+    return [word, (ORDINALS if number[2] else CARDINALS)[int(number[1]) - 1]]
+
+
+def unheld_numbers(question: str, passages: list[Passage]) -> list[str]:
+    """The numbers question pins that none of passages holds, in its text, title or date.
+
+    Numbers are not paraphrased: a question about the fifth council in 2027 is not answered by passages
+    about the third council in 2025, though every word but the numbers matches and the corpus mentions
+    2027 elsewhere. A pinned number is one in figures (a year, an amount, "28th") or an ordinal from
+    "second" on; "first" also means "earliest" ("where did he first propose it") and is left out.
+    Figures and words up to twelve stand for each other ("2" and "two", "fifth" and "5th").
+    """
+    pinned = [match.group().lower().replace(",", "") for match in PINNED_NUMBER.finditer(question)]
+    texts = [_numbers_as_figures(f"{p.title} {p.date} {p.text}") for p in passages]
+    return [number for number in dict.fromkeys(pinned)
+            if not any(re.search(_figure_pattern(number), text) for text in texts)]
+
+
+def _numbers_as_figures(text: str) -> str:
+    """text in lower case with thousands separators dropped and number words up to twelve as figures too."""
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.lower())
+    for n, (cardinal, ordinal) in enumerate(zip(CARDINALS, ORDINALS), start=1):
+        text = re.sub(rf"\b{cardinal}\b", f"{cardinal} {n}", text)
+        text = re.sub(rf"\b{ordinal}\b", f"{ordinal} {n}{_suffix(n)}", text)
+    return text
+
+
+def _figure_pattern(number: str) -> str:
+    """A pattern for number (lower case) in text as _numbers_as_figures writes it: "fifth" as 5th, "2" not in "2.5"."""
+    if number in ORDINALS:
+        n = ORDINALS.index(number) + 1
+        number = f"{n}{_suffix(n)}"
+    return rf"(?<![\d.])(?<!\d\.){re.escape(number)}(?!\d|[.,]\d)"
+
+
+def _suffix(n: int) -> str:
+    return {1: "st", 2: "nd", 3: "rd"}.get(n, "th")
 
 
 def compose(passages: list[Passage]) -> str:

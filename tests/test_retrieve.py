@@ -4,12 +4,13 @@ off-topic questions are refused, results are diverse. Real model, real index of 
 import itertools
 import re
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 import qa
-from qa.answer import threshold, unknown_names
+from qa.answer import threshold, unheld_numbers, unknown_names
 from qa.chunks import Chunk, split_sentences
 from qa.evaluate import contains
 from qa.retrieve import (
@@ -19,6 +20,7 @@ from qa.retrieve import (
     SAME_DOCUMENT_PENALTY,
     TITLE_WEIGHT,
     Candidates,
+    Passage,
     asks_for_date,
     diverse,
     fuse,
@@ -104,6 +106,31 @@ def test_a_question_naming_what_no_document_mentions_is_refused_and_told_why(ind
     assert result.notice == f"The documents never mention {name}."
 
 
+def test_a_question_pinning_a_number_no_close_passage_holds_is_refused_and_told_why(index):
+    # every word matches the third council's statement, which mentions 2025; no document mentions a fifth council
+    question = "What was decided at the fifth EU-Japan Digital Partnership Council in 2025?"
+    assert search(question, 5, index)[1] > threshold(index) + 0.2 and unknown_names(question, index) == []
+
+    result = qa.answer(question, index=index)
+
+    assert result.abstained and result.closest
+    assert result.notice == "The passages closest to the question never mention fifth."
+    assert not qa.answer("Where will the fourth Digital Partnership Council take place in 2026?", index=index).abstained
+
+
+def test_numbers_count_as_held_in_figures_or_words_and_in_a_passage_title_or_date():
+    text = "The fourth council is planned for 2026. Two-nanometre chips cost 1,000 euro, or 2.5 million."
+    passage = Passage(text=text, score=1.0, doc_id="d", title="Third Digital Partnership Council", publisher="",
+                      date="2025-05-12", url="", start=0, end=len(text), location="", highlight=(0, 39), relevance=1.0)
+    held = ["4th council in 2026", "the 3rd council", "the 2 nm chips, 1000 euro, 2.5 million", "what was said in 2025",
+            "the first time",  # "first" also means "earliest"
+            "the G7, 6G and JT-60SA"]  # figures inside a name are the name's (unknown_names)
+    assert [unheld_numbers(question, [passage]) for question in held] == [[]] * len(held)
+    unheld = unheld_numbers("The Fifth council in 2027, the 5 million, the 12th", [passage])
+    assert unheld == ["fifth", "2027", "5", "12th"]
+    assert unheld_numbers("2 and 5 million", [passage, replace(passage, text="five million")]) == []
+
+
 def test_names_count_as_mentioned_in_any_form_the_documents_use(index):
     # words no chunk holds: each would be taken for a name if the rule did not set it aside
     assert not any(index.mentions(word) for word in ("Summarise", "Ms", "Wrapped"))
@@ -114,6 +141,7 @@ def test_names_count_as_mentioned_in_any_form_the_documents_use(index):
     assert unknown_names("Summarise how large a share of world GDP the Councils' partners hold, says Ms. Virkkunen.",
                          index) == []
     assert unknown_names("When Were The Talks Wrapped Up", index) == []
+    assert unknown_names("Who co-chaired the 3rd council, and the 27th?", index) == ["27th"]  # "third" is held
     assert unknown_names("Is there news from Ottawa on CETA or the OECD?", index) == ["Ottawa", "CETA"]
     # a word for a people names its place, which the documents mention ("China", "Ukraine"); "India" they do not
     assert unknown_names("What did the Chinese, Ukrainian and Indian ministers say?", index) == ["Indian"]
