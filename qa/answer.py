@@ -15,12 +15,18 @@ from qa.retrieve import WORD, Filters, Passage, clean_question, cut_notice, is_s
 NOTHING_FOUND = "Nothing in the documents answers this question."
 NO_DOCUMENT_MATCHES = "No document matches the filters (dates, publishers, documents); widen or remove them."
 MAX_SENTENCES = 3
-NUMBERS_CHECKED = 5  # a number the question pins must be in one of this many best passages (unheld_numbers)
+CHECKED = 5  # what a question pins (a number, an amount of money) must be in one of this many best passages
 CARDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
             "eleventh", "twelfth")
 PINNED_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?:st|nd|rd|th)?(?!\w)"  # 2026, 1,000, 2.5, 28th
                            rf"|\b(?:{'|'.join(ORDINALS[1:])})\b", re.IGNORECASE)  # second, ... (not first)
+MONEY_QUESTION = re.compile(
+    r"\bhow much (?:money|funding|funds|financing|investment|capital)\b|\b(?:what|which) (?:amount|budget|sum)\b"
+    r"|\bhow much\b.*\b(?:invest|spen[dt]|pa(?:y|id)|costs?\b|commit|fund|allocat|contribut|lend|lent|loan)",
+    re.IGNORECASE)
+MONEY = re.compile(r"[€$¥£]|\b(?:yen|euros?|eur|usd|jpy|dollars?|pounds?|million|billion|trillion)\b",
+                   re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -65,21 +71,29 @@ def answer(
     index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.embedder())
     if filters != Filters() and not any(filters.allows(document) for document in index.documents.values()):
         return Answer(question, NO_DOCUMENT_MATCHES, (), notice=notice)
-    found, evidence = search(question, max(k, NUMBERS_CHECKED), index, filters)
+    found, evidence = search(question, max(k, CHECKED), index, filters)
     passages = found[:k]
-    unknown = unknown_names(question, index)
-    unheld = [] if unknown else unheld_numbers(question, found[:NUMBERS_CHECKED])
-    if unknown:
-        notice = _joined(notice, f"The documents never mention {', '.join(unknown)}.")
-    elif unheld:
-        notice = _joined(notice, f"The passages closest to the question never mention {', '.join(unheld)}.")
-    if not passages or evidence <= threshold(index) or unknown or unheld:
+    unsupported = why_unsupported(question, found[:CHECKED], index)
+    notice = " ".join(part for part in (notice, unsupported) if part)
+    if not passages or evidence <= threshold(index) or unsupported:
         return Answer(question, NOTHING_FOUND, (), tuple(passages), notice=notice)
     return Answer(question, compose(passages), tuple(passages), notice=notice)
 
 
-def _joined(*notices: str) -> str:
-    return " ".join(notice for notice in notices if notice)
+def why_unsupported(question: str, passages: list[Passage], index: Index) -> str:
+    """Why passages cannot answer question, however close they come; "" when nothing stands in the way.
+
+    The evidence score measures closeness to the corpus; a question close in every word can still ask
+    for what no passage holds: a name no document mentions, a number no close passage holds, an amount of
+    money where the close passages state none.
+    """
+    if unknown := unknown_names(question, index):
+        return f"The documents never mention {', '.join(unknown)}."
+    if unheld := unheld_numbers(question, passages):
+        return f"The passages closest to the question never mention {', '.join(unheld)}."
+    if asks_for_money(question) and not any(MONEY.search(f"{p.title} {p.text}") for p in passages):
+        return "The passages closest to the question state no amount of money."
+    return ""
 
 
 def threshold(index: Index) -> float:
@@ -116,6 +130,12 @@ def _spellings(word: str) -> list[str]:
     if not number or not 1 <= int(number[1]) <= len(CARDINALS):
         return [word]
     return [word, (ORDINALS if number[2] else CARDINALS)[int(number[1]) - 1]]
+
+
+def asks_for_money(question: str) -> bool:
+    """Does the question ask for an amount of money ("how much funding", "what budget", "how much did it cost")?
+    Then a passage stating no amount (a currency, or millions and billions) cannot answer it."""
+    return MONEY_QUESTION.search(question) is not None
 
 
 def unheld_numbers(question: str, passages: list[Passage]) -> list[str]:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import qa
-from qa.answer import threshold, unheld_numbers, unknown_names
+from qa.answer import asks_for_money, threshold, unheld_numbers, unknown_names
 from qa.chunks import Chunk, split_sentences
 from qa.evaluate import contains
 from qa.retrieve import (
@@ -116,6 +116,30 @@ def test_a_question_pinning_a_number_no_close_passage_holds_is_refused_and_told_
     assert result.abstained and result.closest
     assert result.notice == "The passages closest to the question never mention fifth."
     assert not qa.answer("Where will the fourth Digital Partnership Council take place in 2026?", index=index).abstained
+
+
+def test_a_question_asking_for_money_no_close_passage_states_is_refused_and_told_why(index):
+    # the third council's statement speaks of submarine cables, but of no amount spent on them
+    question = "How much money did the EU and Japan commit to submarine cables?"
+    assert search(question, 5, index)[1] > threshold(index) + 0.2
+
+    result = qa.answer(question, index=index)
+
+    assert result.abstained and result.closest
+    assert result.notice == "The passages closest to the question state no amount of money."
+    answered = qa.answer("How much funding per year can the joint 6G project receive in Japan?", index=index)
+    assert "100 million yen" in answered.text
+
+
+@pytest.mark.parametrize(
+    "question, asks",
+    [("How much money did they commit?", True), ("How much funding can the project receive?", True),
+     ("What budget was set aside?", True), ("How much did the EU invest in cables?", True),
+     ("How much does the programme cost?", True), ("How many principles were agreed?", False),
+     ("How much of world GDP do they hold?", False), ("Which funding programme is open to Japan?", False)],
+)
+def test_a_question_asks_for_money_when_it_asks_how_much_is_paid_or_what_budget(question, asks):
+    assert asks_for_money(question) is asks
 
 
 def test_numbers_count_as_held_in_figures_or_words_and_in_a_passage_title_or_date():
