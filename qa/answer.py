@@ -91,7 +91,7 @@ def why_unsupported(question: str, passages: list[Passage], index: Index) -> str
         return f"The documents never mention {', '.join(unknown)}."
     if unheld := unheld_numbers(question, passages):
         return f"The passages closest to the question never mention {', '.join(unheld)}."
-    if asks_for_money(question) and not any(MONEY.search(f"{p.title} {p.text}") for p in passages):
+    if asks_for_money(question) and not any(MONEY.search(f"{p.title} {p.context} {p.text}") for p in passages):
         return "The passages closest to the question state no amount of money."
     return ""
 
@@ -139,7 +139,7 @@ def asks_for_money(question: str) -> bool:
 
 
 def unheld_numbers(question: str, passages: list[Passage]) -> list[str]:
-    """The numbers question pins that none of passages holds, in its text, title or date.
+    """The numbers question pins that none of passages holds, in its text, title, date or heading.
 
     Numbers are not paraphrased: a question about the fifth council in 2027 is not answered by passages
     about the third council in 2025, though every word but the numbers matches and the corpus mentions
@@ -148,7 +148,7 @@ def unheld_numbers(question: str, passages: list[Passage]) -> list[str]:
     Figures and words up to twelve stand for each other ("2" and "two", "fifth" and "5th").
     """
     pinned = [match.group().lower().replace(",", "") for match in PINNED_NUMBER.finditer(question)]
-    texts = [_numbers_as_figures(f"{p.title} {p.date} {p.text}") for p in passages]
+    texts = [_numbers_as_figures(f"{p.title} {p.date} {p.context} {p.text}") for p in passages]
     return [number for number in dict.fromkeys(pinned)
             if not any(re.search(_figure_pattern(number), text) for text in texts)]
 

@@ -136,6 +136,7 @@ class Passage:
     location: str  # "paragraph 4", "items 2-3", ...
     highlight: tuple[int, int]  # offsets, within text, of the sentence(s) that best answer the question
     relevance: float  # cosine similarity of the question to the passage, for deciding whether to answer
+    context: str = ""  # the headings or list lead-in above the passage in its document, not part of its text
 
     @property
     def citation(self) -> str:
@@ -377,6 +378,7 @@ def _passage(index: Index, i: int, score: float, relevance: float, highlight: tu
         location=chunk.location,
         highlight=highlight,
         relevance=round(float(relevance), 4),
+        context=chunk.context,
     )
 
 

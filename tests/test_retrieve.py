@@ -142,7 +142,7 @@ def test_a_question_asks_for_money_when_it_asks_how_much_is_paid_or_what_budget(
     assert asks_for_money(question) is asks
 
 
-def test_numbers_count_as_held_in_figures_or_words_and_in_a_passage_title_or_date():
+def test_numbers_count_as_held_in_figures_or_words_and_in_a_passage_title_date_or_heading():
     text = "The fourth council is planned for 2026. Two-nanometre chips cost 1,000 euro, or 2.5 million."
     passage = Passage(text=text, score=1.0, doc_id="d", title="Third Digital Partnership Council", publisher="",
                       date="2025-05-12", url="", start=0, end=len(text), location="", highlight=(0, 39), relevance=1.0)
@@ -153,6 +153,7 @@ def test_numbers_count_as_held_in_figures_or_words_and_in_a_passage_title_or_dat
     unheld = unheld_numbers("The Fifth council in 2027, the 5 million, the 12th", [passage])
     assert unheld == ["fifth", "2027", "5", "12th"]
     assert unheld_numbers("2 and 5 million", [passage, replace(passage, text="five million")]) == []
+    assert unheld_numbers("the 12th", [replace(passage, context="12th meeting")]) == []  # the heading above it
 
 
 def test_names_count_as_mentioned_in_any_form_the_documents_use(index):
