@@ -4,7 +4,8 @@ Builds an index of the bundled corpus plus bench/growth/corpus/ (eight more docu
 about other partnerships, as distractors) in a temporary folder, and scores this project and both
 baselines on the development questions, on bench/growth/questions.jsonl and on the held-out questions
 of bench/heldout/ (written blind to the system's rankings), in one run. Then adds the four documents of
-bench/blind2/corpus/ to a second index and scores the second held-out set, bench/blind2/, on it.
+bench/blind2/corpus/ to a second index and scores the second held-out set, bench/blind2/, on it, and
+the questions of bench/numbers/ (numbers and amounts of money the documents state or lack).
 
     python -m bench.growth [--dev ../shared/eval/dev_qa.jsonl]
 """
@@ -23,6 +24,7 @@ from qa.index import build_index
 GROWTH = Path(__file__).resolve().parent / "growth"
 HELDOUT = Path(__file__).resolve().parent / "heldout"
 BLIND2 = Path(__file__).resolve().parent / "blind2"
+NUMBERS = Path(__file__).resolve().parent / "numbers"
 
 
 def grown_corpus(folder: Path, *more: Path) -> Path:
@@ -48,8 +50,9 @@ def main() -> None:
             more = grown_corpus(Path(tmp) / "corpus2", BLIND2 / "corpus")
             report = build_index(more, Path(tmp) / "index2")
             print(f"grown corpus and bench/blind2/corpus: {len(report.added)} documents, {report.chunks} chunks\n")
-            score("second held-out questions", BLIND2 / "questions.jsonl", more, Path(tmp) / "index2",
-                  "the grown corpus and bench/blind2/corpus")
+            for name, questions in (("second held-out questions", BLIND2 / "questions.jsonl"),
+                                    ("number and money questions", NUMBERS / "questions.jsonl")):
+                score(name, questions, more, Path(tmp) / "index2", "the grown corpus and bench/blind2/corpus")
 
 
 def score(name: str, questions: Path, corpus: Path, index_dir: Path, corpus_name: str) -> None:
