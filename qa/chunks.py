@@ -14,8 +14,10 @@ ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st no nos vs etc e.g i.e u.s u.k inc ltd co jr sr gen gov sen rep art fig vol "
     "jan feb mar apr jun jul aug sep sept oct nov dec approx dept est min max".split()
 )
-TERMINAL = ".!?:;,\"'”’"
-CHUNKER_VERSION = 2  # raise when the same text would be cut differently: indexes made before are then rebuilt
+# A short line ending so is a sentence or a lead-in, not a heading. A question may be one: "What is DFFT?"
+# above a paragraph says what it is about, as in explainers and FAQs.
+TERMINAL = ".!:;,\"'”’"
+CHUNKER_VERSION = 3  # raise when the same text would be cut differently: indexes made before are then rebuilt
 
 
 @dataclass(frozen=True)

@@ -371,6 +371,16 @@ def test_two_levels_of_headings_are_kept_in_context():
     assert chunks[-1].context == "Council — Semiconductors"
 
 
+def test_a_short_question_on_its_own_line_heads_the_text_below_it():
+    long = "This paragraph talks about cooperation on chips and data at some length. " * 5
+    text = f"# Explainer\n\nHow does the arrangement work?\n\n{long}\n\n{long}\n\nIs that all? It is not. {long}"
+
+    chunks = chunks_of(text)
+
+    assert chunks[2].context == "Explainer — How does the arrangement work?"  # an explainer's or FAQ's heading
+    assert chunks[-1].text.startswith("Is that all? It is not.")  # a question inside a paragraph heads nothing
+
+
 def test_page_breaks_give_page_locations():
     chunks = chunks_of(SAMPLES["pages"])
 
