@@ -416,22 +416,25 @@ def term_share(text: str, terms: frozenset[str], weights: dict[str, float]) -> f
 def quote_penalty(sentence: str) -> float:
     """How much less a sentence is worth quoting than a full sentence that matches as well.
 
-    Headings, labels and lead-ins answer nothing (NOT_A_STATEMENT). A line of five words or more without
-    a full stop may: slides state facts that way ("Term and budget : Up to 100 million yen per year"),
-    but so do long headings, so a full sentence or list item goes first when it matches about as well.
+    Headings, labels, lead-ins and questions answer nothing (NOT_A_STATEMENT). A line of five words or
+    more without a full stop may: slides state facts that way ("Term and budget : Up to 100 million yen
+    per year"), but so do long headings, so a full sentence or list item goes first when it matches
+    about as well.
     """
     if is_statement(sentence):
         return 0.0
-    text = sentence.strip()
-    if len(text.split()) < MIN_ANSWER_WORDS or text.rstrip("*_ ").endswith(":"):
-        return NOT_A_STATEMENT
-    return UNFINISHED_LINE
+    return NOT_A_STATEMENT if _names_a_topic(sentence.strip()) else UNFINISHED_LINE
 
 
 def is_statement(sentence: str) -> bool:
     """A sentence that can answer: five words or more, and a full sentence or a list item, not a
-    heading, a label or a lead-in ending in ':'."""
+    heading, a label, a lead-in ending in ':' or a question."""
     text = sentence.strip()
-    if len(text.split()) < MIN_ANSWER_WORDS or text.rstrip("*_ ").endswith(":"):
+    if _names_a_topic(text):
         return False
-    return text.rstrip("*_ ").endswith((".", "!", "?", "”", '"', ")")) or ITEM.match(text) is not None
+    return text.rstrip("*_ ").endswith((".", "!", "”", '"', ")")) or ITEM.match(text) is not None
+
+
+def _names_a_topic(text: str) -> bool:
+    """Too short to answer, or a lead-in or question: it says what follows is about, not what is so."""
+    return len(text.split()) < MIN_ANSWER_WORDS or text.rstrip("*_ ").endswith((":", "?"))

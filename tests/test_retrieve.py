@@ -305,8 +305,9 @@ def test_every_short_answer_is_one_to_three_quoted_sentences(index, dev_question
         ("Second Meeting of the Japan-EU Digital Partnership Council Held", False),  # a heading
         ("The council concluded with the following outcomes:", False),  # a lead-in
         ("Next steps.", False),  # too short to answer anything
+        ("How does the Institutional Arrangement for Partnership work?", False),  # asks, answers nothing
     ],
-    ids=["sentence", "item", "heading", "lead-in", "short"],
+    ids=["sentence", "item", "heading", "lead-in", "short", "question"],
 )
 def test_is_statement_tells_answers_from_headings(sentence, expected):
     assert is_statement(sentence) is expected
@@ -316,8 +317,9 @@ def test_a_full_sentence_is_quoted_before_a_line_without_a_full_stop_and_that_be
     sentence = quote_penalty("The fourth council is planned for 2026 in Brussels.")
     line = quote_penalty("IKEDA Mitsuru, Chief Director for International Strategy, Digital Agency")
     heading = quote_penalty("Eleven guiding principles")
+    question = quote_penalty("How does the Institutional Arrangement for Partnership work?")
 
-    assert sentence == 0 < line < heading
+    assert sentence == 0 < line < heading == question
 
 
 @pytest.mark.parametrize(
