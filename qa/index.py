@@ -611,10 +611,14 @@ def search_among(searcher, vector: np.ndarray, n: int, rows: np.ndarray) -> tupl
 
 
 def idf(keywords, terms: frozenset[str]) -> dict[str, float]:
-    """BM25's inverse document frequency of each term; a term no chunk holds gets the highest."""
+    """BM25's inverse document frequency of each term; a term no chunk holds gets the highest.
+
+    In sorted order: a set's order changes with each process's string hashing, and sums over these
+    weights (coverage) would then differ in their last bit from one run to the next.
+    """
     n = keywords.scores["num_docs"]
-    return {term: float(np.log(1 + (n - len(_chunks_with(keywords, term)) + 0.5) / (len(_chunks_with(keywords, term)) + 0.5)))
-            for term in terms}
+    held = {term: len(_chunks_with(keywords, term)) for term in sorted(terms)}
+    return {term: float(np.log(1 + (n - count + 0.5) / (count + 0.5))) for term, count in held.items()}
 
 
 DEMONYM_ENDINGS = ("ian", "ean", "ese", "an", "ish", "i")  # Canadian, Korean, Japanese, European, Iraqi

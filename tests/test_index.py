@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CORPUS
 
 import qa
 from qa.chunks import chunk_document, searchable_text
-from qa.documents import read_document
+from qa.documents import read_corpus, read_document
 from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch, QAError
 from qa.index import KEEP_GENERATIONS, LOCK, POINTER, Index, build_index, current_generation, open_index
 from qa.vectors import Embedder
@@ -508,3 +512,25 @@ def test_sentence_cosines_read_each_chunks_own_sentences_in_any_order(built, emb
                                    index.sentences.reconstruct_n(int(first), int(last - first)) @ vector, rtol=1e-6)
         np.testing.assert_allclose(in_context[start[j] : start[j + 1]],
                                    index.in_context[first:last].astype(np.float32) @ vector, rtol=1e-6)
+
+
+def test_keyword_coverage_is_the_same_to_the_last_bit_in_every_process(tmp_path, dev_questions):
+    """Sets iterate in an order that changes with each process's string hashing; the weights summed
+    for the evidence must not, or whether a question is answered could differ between two runs."""
+    documents, _ = read_corpus(CORPUS)
+    texts = [searchable_text(chunk, document) for document in documents for chunk in chunk_document(document)]
+    (tmp_path / "input.json").write_text(json.dumps([texts, [q["question"] for q in dev_questions]]))
+    script = (
+        "import json, sys\n"
+        "from qa.index import coverage, keyword_index, query_terms\n"
+        "texts, questions = json.load(open(sys.argv[1]))\n"
+        "keywords = keyword_index(texts)\n"
+        "print([repr(coverage(keywords, query_terms(q))) for q in questions])\n"
+    )
+    runs = {
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / "input.json")], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONHASHSEED": str(seed)}, timeout=120, check=True).stdout
+        for seed in range(4)
+    }
+
+    assert len(runs) == 1
