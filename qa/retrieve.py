@@ -436,5 +436,5 @@ def is_statement(sentence: str) -> bool:
 
 
 def _names_a_topic(text: str) -> bool:
-    """Too short to answer, or a lead-in or question: it says what follows is about, not what is so."""
+    """Too short to answer, or a lead-in or a question: it names a topic without saying anything of it."""
     return len(text.split()) < MIN_ANSWER_WORDS or text.rstrip("*_ ").endswith((":", "?"))
