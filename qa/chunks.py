@@ -17,7 +17,8 @@ ABBREVIATIONS = frozenset(
 # A short line ending so is a sentence or a lead-in, not a heading. A question may be one: "What is DFFT?"
 # above a paragraph says what it is about, as in explainers and FAQs.
 TERMINAL = ".!:;,\"'”’"
-CHUNKER_VERSION = 3  # raise when the same text would be cut differently: indexes made before are then rebuilt
+CHUNKER_VERSION = 4  # raise when the same file would be cut, or titled and dated (documents.own_title, dateline),
+                     # differently: indexes made before are then rebuilt
 
 
 @dataclass(frozen=True)

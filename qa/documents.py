@@ -25,6 +25,20 @@ BYTE_ORDER_MARKS = (  # longest first: UTF-32's little-endian mark starts with U
     (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
 )
 METADATA_KEYS = ("title", "publisher", "date", "url", "language")
+# A document without metadata gives its own: the title from its first lines (own_title), the date from a dateline
+MAX_TITLE_CHARS = 120
+MAX_TITLE_WORDS = 20  # a longer line is a sentence, not a title
+DATELINE_LINES = 20  # the date is looked for in the document's first lines ...
+DATELINE_CHARS = 40  # ... where it begins this close to the line's start ("Brussels, 23 January 2019 - ...")
+LIST_ITEM = re.compile(r"\s*(?:[-*•–]|\d{1,3}[.)])\s")
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december" \
+         r"|jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)\.?"
+FULL_DATE = re.compile(  # 23 January 2019, 15 October, 2025, May 1, 2024, 1st May 2024, 2024-05-01
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    r"|\d{4}-\d{2}-\d{2})\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -79,9 +93,9 @@ def read_document(path: Path, doc_id: str | None = None) -> Document:
     return Document(
         doc_id=doc_id or path.name,
         text=text,
-        title=metadata.get("title") or _first_line(text) or path.stem,
+        title=metadata.get("title") or own_title(text) or path.stem,
         publisher=metadata.get("publisher", ""),
-        date=metadata.get("date", ""),
+        date=metadata.get("date") or dateline(text),
         url=metadata.get("url", ""),
         language=metadata.get("language", ""),
         sha256=hashlib.sha256(data).hexdigest(),
@@ -206,6 +220,49 @@ def _as_text(value: object) -> str:
     return str(value).strip()
 
 
-def _first_line(text: str) -> str:
-    line = text.lstrip().split("\n", 1)[0].strip(" #*")
-    return line[:120]
+def own_title(text: str) -> str:
+    """The title of a document without metadata: a Markdown heading at its top, or its first short line that
+    stands apart from the text below it, passing over a run of short lines (a web page's navigation: "Skip to
+    main content", the site's name, "Press release"); else its first line (a news story's opening sentence).
+    """
+    for block in re.split(r"\n[ \t]*\n", text.strip()):
+        lines = [line.strip() for line in block.splitlines()]
+        first = lines[0].strip(" #*")
+        if lines[0].startswith("#"):
+            return first[:MAX_TITLE_CHARS]
+        if not _reads_as_title(first):
+            break  # the text opens with a sentence: it has no title line
+        if len(lines) == 1 or not all(_reads_as_title(line) for line in lines[1:]):
+            return first[:MAX_TITLE_CHARS]
+    return text.lstrip().split("\n", 1)[0].strip(" #*")[:MAX_TITLE_CHARS]
+
+
+def _reads_as_title(line: str) -> bool:
+    return 0 < len(line.split()) <= MAX_TITLE_WORDS and not line.rstrip("*_ ").endswith((".", "!", "?", ":", ";", ","))
+
+
+def dateline(text: str) -> str:
+    """The date of a document without metadata, as YYYY-MM-DD, from a dateline near its top ("Brussels,
+    23 January 2019 - ...", "Published on May 1, 2024"): the first full date that begins a line or
+    nearly; "" when there is none. A date further into a line, or in a list, is an event the text is
+    about ("- 30 October 2023: G7 leaders agree ..."), not the day it was published.
+    """
+    for line in text.strip().splitlines()[:DATELINE_LINES]:
+        found = FULL_DATE.search(line)
+        if found and found.start() <= DATELINE_CHARS and not LIST_ITEM.match(line) and (day := _as_day(found.group())):
+            return day
+    return ""
+
+
+def _as_day(date: str) -> str:
+    """"23 January 2019", "May 1, 2024", "1st May 2024" or "2019-01-23" as 2019-01-23; "" for no real day."""
+    words = re.findall(r"\d+|[^\W\d]+", date.lower())
+    if all(word.isdigit() for word in words):
+        year, month, day = (int(word) for word in words)
+    else:
+        day, year = (int(word) for word in words if word.isdigit())
+        month = next(MONTHS.index(word[:3]) + 1 for word in words if word[:3] in MONTHS)
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:  # 31 February
+        return ""

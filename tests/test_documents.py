@@ -7,10 +7,12 @@ import io
 import random
 
 import pytest
+from conftest import REPOSITORY
 
 from qa.documents import MAX_FILE_BYTES, PAGE_BREAK, Document, Skipped, read_corpus, read_document
 from qa.errors import UnreadableDocument, UnsupportedFormat
 
+SEEDS = REPOSITORY.parent / "shared" / "seeds"  # the five documents as captured, without metadata headers
 BODY = "The EU and Japan held their third Digital Partnership Council in Tokyo.\n\nThey agreed to cooperate on chips.\n"
 
 HTML = """<!DOCTYPE html>
@@ -161,6 +163,64 @@ def test_markdown_front_matter_is_read_like_text(tmp_path):
 
     assert (document.title, document.date) == ("From the header", "2024-04-30")
     assert document.text == "# A heading\n\nBody text."
+
+
+@pytest.mark.parametrize("text, title", [
+    (("Skip to main content\nShaping Europe’s digital future\nPress release | Publication\n\n"
+      "EU-Japan Summit: strengthening our partnership\n\nJapan is one of the EU's closest allies.\n"),
+     "EU-Japan Summit: strengthening our partnership"),
+    ("\n\nFuture Prospects for the Japan-EU Digital Partnership\n\n15 October, 2025\n\nIKEDA Mitsuru\n",
+     "Future Prospects for the Japan-EU Digital Partnership"),
+    ("Second Council held\nThe EU and Japan met in Brussels on 30 April.\nThey agreed on chips.\n", "Second Council held"),
+    ("Menu\nNews\n\n## Quantum cooperation announced\n\nThe partners agreed.\n", "Quantum cooperation announced"),
+    (BODY, "The EU and Japan held their third Digital Partnership Council in Tokyo."),
+], ids=["past-navigation", "slide-title", "line-above-text", "markdown-heading", "opens-with-a-sentence"])
+def test_text_without_metadata_takes_the_title_it_gives_itself(tmp_path, text, title):
+    path = tmp_path / "capture.txt"
+    path.write_text(text, encoding="utf-8")
+
+    assert read_document(path).title == title
+
+
+@pytest.mark.parametrize("top, date", [
+    ("Brussels, 23 January 2019\n\nToday the Commission adopted its decision.", "2019-01-23"),
+    ("Published on May 1, 2024\n\nOn April 30, 2024, the council met.", "2024-05-01"),
+    ("15 October, 2025\n\nIKEDA Mitsuru, Digital Agency", "2025-10-15"),
+    ("TOKYO, 1st July 2023 - The partners signed a memorandum.", "2023-07-01"),
+    ("Updated 2024-06-20", "2024-06-20"),
+    ("The talks that had been under way for years were concluded on 17 July 2018.", ""),
+    ("Timeline\n\n- 30 October 2023: G7 leaders agree the principles\n- May 2024: Friends Group", ""),
+    ("Brussels, 31 February 2019\n\nNo such day.", ""),
+    ("\n".join(["A line of text."] * 20) + "\nBrussels, 23 January 2019", ""),
+], ids=["dateline", "published-on", "slide-date", "ordinal", "iso", "inside-a-sentence", "timeline-item",
+        "no-such-day", "too-far-down"])
+def test_text_without_metadata_takes_its_date_from_a_dateline_near_the_top(tmp_path, top, date):
+    path = tmp_path / "capture.txt"
+    path.write_text(f"A title\n\n{top}\n\nMore text.\n", encoding="utf-8")
+
+    assert read_document(path).date == date
+
+
+def test_a_metadata_header_wins_over_the_text(tmp_path):
+    path = tmp_path / "release.txt"
+    path.write_text("---\ntitle: From the header\ndate: 2024-04-30\n---\nSkip to main content\n\nThe page title\n\n"
+                    "Brussels, 23 January 2019\n\nBody text.\n", encoding="utf-8")
+
+    document = read_document(path)
+
+    assert (document.title, document.date) == ("From the header", "2024-04-30")
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="needs ../shared/seeds beside the repository")
+def test_the_captured_seed_documents_get_their_titles_and_dates_without_metadata():
+    # the five documents as they were captured: web navigation above the title, dates only where a dateline is
+    titles_and_dates = {d.doc_id: (d.title, d.date) for d in read_corpus(SEEDS)[0] if d.doc_id.endswith(".txt")}
+
+    assert titles_and_dates["000_3f42e607960e322f.txt"] == ("EU-Japan Summit: strengthening our partnership", "")
+    assert titles_and_dates["003_798d8710f1291700.txt"] == ("Future Prospects for the Japan-EU Digital Partnership",
+                                                            "2025-10-15")
+    assert titles_and_dates["004_1ed60d3e88173fc1.txt"] == (
+        "Second Meeting of the Japan-EU Digital Partnership Council Held", "2024-05-01")
 
 
 def test_cp1252_text_is_decoded(tmp_path):
