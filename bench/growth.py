@@ -7,15 +7,22 @@ of bench/heldout/ (written blind to the system's rankings), in one run. Then add
 bench/blind2/corpus/ to a second index and scores the second held-out set, bench/blind2/, on it, and
 the questions of bench/numbers/ (numbers and amounts of money the documents state or lack).
 
-    python -m bench.growth [--dev ../shared/eval/dev_qa.jsonl]
+With --headerless the documents come as they arrive without metadata: each bundled document is replaced by
+the capture it was made from (../shared/seeds/, navigation lines and all), and the others lose their header,
+so titles and dates are whatever the documents themselves say (documents.own_title, documents.dateline).
+
+    python -m bench.growth [--dev ../shared/eval/dev_qa.jsonl] [--headerless]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import tempfile
 from pathlib import Path
+
+import yaml
 
 from qa import evaluate
 from qa.config import REPOSITORY
@@ -25,6 +32,7 @@ GROWTH = Path(__file__).resolve().parent / "growth"
 HELDOUT = Path(__file__).resolve().parent / "heldout"
 BLIND2 = Path(__file__).resolve().parent / "blind2"
 NUMBERS = Path(__file__).resolve().parent / "numbers"
+SEEDS = REPOSITORY.parent / "shared" / "seeds"
 
 
 def grown_corpus(folder: Path, *more: Path) -> Path:
@@ -35,19 +43,38 @@ def grown_corpus(folder: Path, *more: Path) -> Path:
     return folder
 
 
+def headerless(folder: Path) -> Path:
+    """folder's documents without their metadata header, in place; a bundled document whose header names the
+    capture it was made from (source, in ../shared/seeds/) is replaced by that capture."""
+    for path in sorted(folder.iterdir()):
+        text = path.read_text(encoding="utf-8")
+        header = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL)
+        if not header:
+            continue
+        source = SEEDS / str(yaml.safe_load(header.group(1)).get("source", ""))
+        if source.is_file():
+            path.unlink()
+            shutil.copy(source, folder / source.name)
+        else:
+            path.write_text(text[header.end() :], encoding="utf-8")
+    return folder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", default=str(REPOSITORY.parent / "shared" / "eval" / "dev_qa.jsonl"))
+    parser.add_argument("--headerless", action="store_true", help="documents without their metadata header")
     args = parser.parse_args()
+    prepare = headerless if args.headerless else (lambda folder: folder)
     with tempfile.TemporaryDirectory() as tmp:
-        grown = grown_corpus(Path(tmp) / "corpus")
+        grown = prepare(grown_corpus(Path(tmp) / "corpus"))
         report = build_index(grown, Path(tmp) / "index")
         print(f"grown corpus: {len(report.added)} documents, {report.chunks} chunks\n")
         for name, questions in (("development questions", args.dev), ("growth questions", GROWTH / "questions.jsonl"),
                                 ("held-out questions", HELDOUT / "questions.jsonl")):
             score(name, Path(questions), grown, Path(tmp) / "index", "the grown corpus")
         if BLIND2.exists():
-            more = grown_corpus(Path(tmp) / "corpus2", BLIND2 / "corpus")
+            more = prepare(grown_corpus(Path(tmp) / "corpus2", BLIND2 / "corpus"))
             report = build_index(more, Path(tmp) / "index2")
             print(f"grown corpus and bench/blind2/corpus: {len(report.added)} documents, {report.chunks} chunks\n")
             for name, questions in (("second held-out questions", BLIND2 / "questions.jsonl"),

@@ -12,11 +12,13 @@ from conftest import CORPUS, REPOSITORY
 
 import qa
 from qa import index as index_module
+from qa.documents import read_corpus
 from qa.index import Index, build_index, flat_index
 
 sys.path.insert(0, str(REPOSITORY))  # bench/ is not installed: it runs from the repository, as python -m bench
 from bench import __main__ as suite
 from bench import coldstart, corpus, fusion, measure, scale, speed
+from bench.growth import SEEDS, grown_corpus, headerless
 
 
 def test_generated_corpus_is_deterministic_english(tmp_path):
@@ -129,3 +131,19 @@ def test_fusion_grid_covers_the_simplex_and_bounds_what_fitting_finds(index, dev
     assert fusion.best_possible(told, [0, 1, 2], 0.25) == 1.0
     assert fusion.ranks(told, lambda q: q.blend) != [1] * 8
     assert "search() blend" in fusion.report({"dev": questions})
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="needs ../shared/seeds beside the repository")
+def test_the_headerless_corpus_holds_the_captures_and_every_other_text_without_its_header(tmp_path):
+    grown = grown_corpus(tmp_path / "grown")
+    texts = {d.doc_id: d.text for d in read_corpus(grown)[0]}
+
+    bare = headerless(grown_corpus(tmp_path / "bare"))
+    documents = read_corpus(bare)[0]
+
+    assert {p.name for p in SEEDS.glob("*.txt")} <= {d.doc_id for d in documents}  # the five, as captured
+    assert len(documents) == len(texts)
+    assert not any(path.read_text(encoding="utf-8").startswith("---") for path in bare.iterdir())
+    assert all(d.publisher == "" for d in documents)
+    kept = {d.doc_id: d.text for d in documents if d.doc_id in texts}
+    assert kept and all(text == texts[doc_id] for doc_id, text in kept.items())  # the text itself untouched
