@@ -17,7 +17,6 @@ so titles and dates are whatever the documents themselves say (documents.own_tit
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,6 +25,7 @@ import yaml
 
 from qa import evaluate
 from qa.config import REPOSITORY
+from qa.documents import FRONT_MATTER
 from qa.index import build_index
 
 GROWTH = Path(__file__).resolve().parent / "growth"
@@ -48,7 +48,7 @@ def headerless(folder: Path) -> Path:
     capture it was made from (source, in ../shared/seeds/) is replaced by that capture."""
     for path in sorted(folder.iterdir()):
         text = path.read_text(encoding="utf-8")
-        header = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL)
+        header = FRONT_MATTER.match(text)
         if not header:
             continue
         source = SEEDS / str(yaml.safe_load(header.group(1)).get("source", ""))

@@ -25,6 +25,7 @@ BYTE_ORDER_MARKS = (  # longest first: UTF-32's little-endian mark starts with U
     (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
 )
 METADATA_KEYS = ("title", "publisher", "date", "url", "language")
+FRONT_MATTER = re.compile(r"---\n(.*?)\n---\n", re.DOTALL)  # a text file's metadata header: YAML between '---' lines
 # A document without metadata gives its own: the title from its first lines (own_title), the date from a dateline
 MAX_TITLE_CHARS = 120
 MAX_TITLE_WORDS = 20  # a longer line is a sentence, not a title
@@ -164,7 +165,7 @@ def _text_not_binary(text: str, name: str) -> str:
 
 def _read_text(data: bytes, name: str) -> tuple[dict[str, str], str]:
     text = decode(data, name).replace("\r\n", "\n").replace("\r", "\n")
-    match = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL)
+    match = FRONT_MATTER.match(text)
     if not match:
         return {}, text
     try:
