@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import logging
 import re
 from dataclasses import dataclass
@@ -31,6 +33,12 @@ MAX_TITLE_CHARS = 120
 MAX_TITLE_WORDS = 20  # a longer line is a sentence, not a title
 DATELINE_LINES = 20  # the date is looked for in the document's first lines ...
 DATELINE_CHARS = 40  # ... where it begins this close to the line's start ("Brussels, 23 January 2019 - ...")
+# A metadata table beside the documents it describes (the seeds' METADATA.md is one): a Markdown table, or a CSV
+# file, with a column naming each file and columns named like METADATA_KEYS. Read as their metadata, not indexed.
+TABLE_SUFFIXES = (".md", ".csv")
+FILE_COLUMNS = ("file", "filename", "file_name", "path")
+TABLE_HEADER = re.compile(rf"(?:^|[|,])[ \t]*(?:{'|'.join(FILE_COLUMNS)})[ \t]*(?:[|,]|$)", re.IGNORECASE | re.MULTILINE)
+NOT_A_VALUE = re.compile(r"\(.*\)|[-–—]*", re.DOTALL)  # "(not captured)", "—": a note in the cell, not a value
 LIST_ITEM = re.compile(r"\s*(?:[-*•–]|\d{1,3}[.)])\s")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december" \
@@ -64,8 +72,9 @@ class Skipped:
     reason: str
 
 
-def read_document(path: Path, doc_id: str | None = None) -> Document:
-    """Read one file into a Document.
+def read_document(path: Path, doc_id: str | None = None, described: dict[str, str] | None = None) -> Document:
+    """Read one file into a Document. described: what a metadata table says of it (metadata_table); the
+    file's own metadata wins, and what neither gives is taken from the text (own_title, dateline).
 
     Raises:
         UnsupportedFormat: the file's suffix has no reader.
@@ -87,7 +96,8 @@ def read_document(path: Path, doc_id: str | None = None) -> Document:
     except OSError as error:  # e.g. removed since the folder was listed, or a broken link
         raise UnreadableDocument(f"{path.name}: cannot read the file ({error.strerror})") from error
     reader = _read_pdf if suffix == ".pdf" else _read_html if suffix in (".html", ".htm") else _read_text
-    metadata, text = reader(data, path.name)
+    own, text = reader(data, path.name)
+    metadata = (described or {}) | {key: value for key, value in own.items() if value}
     text = text.strip()
     if not text:
         raise UnreadableDocument(f"{path.name}: no text found (empty, or a scanned PDF without a text layer)")
@@ -108,12 +118,22 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
     documents: list[Document] = []
     skipped: list[Skipped] = []
     seen: dict[str, str] = {}
-    for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file() or p.is_symlink()):
+    paths = [
+        path for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file() or p.is_symlink())
+        # hidden files and folders, e.g. an upload still being written, are left alone
+        if not any(part.startswith(".") for part in path.relative_to(corpus_dir).parts)
+    ]
+    tables = {path: rows for path in paths if (rows := metadata_table(path, set(paths)))}
+    described = {file: metadata for rows in tables.values() for file, metadata in rows.items()}
+    for path in paths:
         doc_id = path.relative_to(corpus_dir).as_posix()
-        if any(part.startswith(".") for part in Path(doc_id).parts):
-            continue  # hidden files and folders, e.g. an upload still being written
+        if path in tables:
+            reason = f"{doc_id}: a metadata table, read as what is known of the {len(tables[path])} files it lists"
+            skipped.append(Skipped(doc_id, reason))
+            log.info("skipped %s", reason)
+            continue
         try:
-            document = read_document(path, doc_id)
+            document = read_document(path, doc_id, described.get(path))
         except (UnsupportedFormat, UnreadableDocument) as error:
             skipped.append(Skipped(doc_id, str(error)))
             log.warning("skipped %s", error)
@@ -126,6 +146,63 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
         seen[document.sha256] = doc_id
         documents.append(document)
     return documents, skipped
+
+
+def metadata_table(path: Path, files: set[Path]) -> dict[Path, dict[str, str]]:
+    """What path says of the files it lists, if it is a metadata table: {file: {"title": ..., "date": ...}};
+    else {}.
+
+    A metadata table is a Markdown table or a CSV file with a column naming files (FILE_COLUMNS), relative
+    to its own folder, and columns named like METADATA_KEYS (others, such as notes, are ignored). It counts
+    only if it names one of files, so a document that merely holds a table with a "file" column stays a
+    document. A cell that is a note ("(not captured)", "—") gives nothing, and the text is asked instead.
+    """
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        return {}
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return {}
+        text = decode(path.read_bytes(), path.name)
+        if not TABLE_HEADER.search(text):
+            return {}
+        rows = list(csv.DictReader(io.StringIO(text))) if path.suffix.lower() == ".csv" else _markdown_rows(text)
+    except (OSError, UnreadableDocument, csv.Error):
+        return {}  # read_document says what is wrong with it
+    described = {}
+    for row in rows:
+        cells = {str(name).strip().casefold(): _cell(value) for name, value in row.items() if name}
+        name = next((cells[column] for column in FILE_COLUMNS if cells.get(column)), "")
+        file = path.parent / name
+        if name and file in files and file != path:
+            described[file] = {key: cells[key] for key in METADATA_KEYS if cells.get(key)}
+    return described
+
+
+def _markdown_rows(text: str) -> list[dict[str, str]]:
+    """The rows of every table in Markdown text, each as {column heading: cell} (markdown-it-py's parser)."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    rows: list[dict[str, str]] = []
+    heading: list[str] = []
+    cells: list[str] = []
+    for before, token in itertools.pairwise(tokens):
+        if token.type == "thead_open":  # a new table
+            heading = []
+        elif token.type == "tr_open":
+            cells = []
+        elif token.type == "inline" and before.type == "th_open":
+            heading.append(token.content)
+        elif token.type == "inline" and before.type == "td_open":
+            cells.append(token.content)
+        elif token.type == "tr_close" and cells:
+            rows.append(dict(zip(heading, cells)))
+    return rows
+
+
+def _cell(value: object) -> str:
+    text = str(value or "").strip().strip("`").strip()
+    return "" if NOT_A_VALUE.fullmatch(text) else text
 
 
 def decode(data: bytes, name: str) -> str:

@@ -33,7 +33,7 @@ from qa.chunks import (
     sentence_in_context,
     sentence_spans,
 )
-from qa.documents import Document, Skipped, read_corpus
+from qa.documents import METADATA_KEYS, Document, Skipped, read_corpus
 from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch, QAError
 from qa.probes import OFF_TOPIC_PROBES
 from qa.vectors import Embedder
@@ -259,7 +259,7 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
         )
     previous = _previous_manifest(index_dir)
     old_docs = previous.get("documents", {})
-    new_docs = {d.doc_id: d.sha256 for d in documents}
+    new_docs = {d.doc_id: record(d) for d in documents}
     chunks = [chunk for document in documents for chunk in chunk_document(document, settings)]
     by_id = {d.doc_id: d for d in documents}
     texts = [searchable_text(chunk, by_id[chunk.doc_id]) for chunk in chunks]
@@ -289,9 +289,9 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     folder = _write_generation(index_dir, manifest, rows, documents, chunks, searchers, (in_context, titles))
     return BuildReport(
         added=tuple(sorted(set(new_docs) - set(old_docs))),
-        changed=tuple(sorted(d for d in new_docs if d in old_docs and old_docs[d]["sha256"] != new_docs[d])),
+        changed=tuple(sorted(d for d in new_docs if d in old_docs and old_docs[d] != new_docs[d])),
         removed=tuple(sorted(set(old_docs) - set(new_docs))),
-        unchanged=tuple(sorted(d for d in new_docs if d in old_docs and old_docs[d]["sha256"] == new_docs[d])),
+        unchanged=tuple(sorted(d for d in new_docs if d in old_docs and old_docs[d] == new_docs[d])),
         skipped=tuple(skipped),
         chunks=len(chunks),
         embedded=embedded,
@@ -312,7 +312,7 @@ def describe(embedder: Embedder, settings: ChunkSettings, documents: list[Docume
         "dimension": embedder.dimension,
         "chunker": asdict(settings),
         "chunker_version": CHUNKER_VERSION,
-        "documents": {d.doc_id: {"sha256": d.sha256, "title": d.title, "date": d.date} for d in documents},
+        "documents": {d.doc_id: record(d) for d in documents},
         "chunks": chunks,
         "sentences": sentences,
         # how much evidence everyday off-topic questions find in this corpus; answer() abstains below it
@@ -343,9 +343,14 @@ def is_stale(corpus_dir: Path, index_dir: Path) -> bool:
     manifest = _previous_manifest(index_dir)
     if manifest.get("format") != FORMAT_VERSION or manifest.get("chunker_version") != CHUNKER_VERSION:
         return True
-    indexed = {doc_id: row["sha256"] for doc_id, row in manifest.get("documents", {}).items()}
     documents, _ = read_corpus(corpus_dir)
-    return indexed != {d.doc_id: d.sha256 for d in documents}
+    return manifest.get("documents") != {d.doc_id: record(d) for d in documents}
+
+
+def record(document: Document) -> dict[str, str]:
+    """What the index notes of a document to notice a change: its file's hash and its metadata, which may
+    also change without the file (a metadata table beside it)."""
+    return {"sha256": document.sha256} | {key: getattr(document, key) for key in METADATA_KEYS}
 
 
 def current_generation(index_dir: Path) -> Path:

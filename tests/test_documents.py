@@ -214,13 +214,91 @@ def test_a_metadata_header_wins_over_the_text(tmp_path):
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="needs ../shared/seeds beside the repository")
 def test_the_captured_seed_documents_get_their_titles_and_dates_without_metadata():
     # the five documents as they were captured: web navigation above the title, dates only where a dateline is
-    titles_and_dates = {d.doc_id: (d.title, d.date) for d in read_corpus(SEEDS)[0] if d.doc_id.endswith(".txt")}
+    titles_and_dates = {path.name: (d.title, d.date) for path in SEEDS.glob("*.txt") if (d := read_document(path))}
 
     assert titles_and_dates["000_3f42e607960e322f.txt"] == ("EU-Japan Summit: strengthening our partnership", "")
     assert titles_and_dates["003_798d8710f1291700.txt"] == ("Future Prospects for the Japan-EU Digital Partnership",
                                                             "2025-10-15")
     assert titles_and_dates["004_1ed60d3e88173fc1.txt"] == (
         "Second Meeting of the Japan-EU Digital Partnership Council Held", "2024-05-01")
+
+
+TABLE = """# What is known of these files
+
+Captured from the web; see the notes.
+
+| file | title | publisher | date | url | notes |
+|---|---|---|---|---|---|
+| `release.txt` | EU and Japan strengthen digital cooperation | European Commission | 2025-05-12 | https://ec.europa.eu/ip_25_1185 | press release |
+| article.txt | (news article; title not captured) | The Japan Times | 2023-07-14 | (not captured) | |
+| missing.txt | Listed but not in the folder | Nobody | 2020-01-01 | — | |
+"""
+CAPTURE = "Skip to main content\n\nThe EU and Japan held their third Digital Partnership Council.\n"
+ARTICLE = "Japan and the EU launch a security dialogue\n\nTOKYO - The two sides agreed on Thursday to talk.\n"
+
+
+def test_a_metadata_table_beside_the_files_gives_their_metadata_and_is_not_indexed(tmp_path):
+    (tmp_path / "METADATA.md").write_text(TABLE, encoding="utf-8")
+    (tmp_path / "release.txt").write_text(CAPTURE, encoding="utf-8")
+    (tmp_path / "article.txt").write_text(ARTICLE, encoding="utf-8")
+
+    documents, skipped = read_corpus(tmp_path)
+
+    article, release = documents
+    assert (release.doc_id, release.title, release.publisher, release.date, release.url) == (
+        "release.txt", "EU and Japan strengthen digital cooperation", "European Commission", "2025-05-12",
+        "https://ec.europa.eu/ip_25_1185")
+    # a note in a cell gives nothing: the title is the article's own, and there is no link
+    assert (article.title, article.publisher, article.date, article.url) == (
+        "Japan and the EU launch a security dialogue", "The Japan Times", "2023-07-14", "")
+    assert [(s.path, "metadata table" in s.reason and "2 files" in s.reason) for s in skipped] == [("METADATA.md", True)]
+
+
+def test_a_csv_metadata_table_in_a_subfolder_describes_the_files_beside_it(tmp_path):
+    (tmp_path / "captures").mkdir()
+    (tmp_path / "captures" / "sources.csv").write_text(
+        'file_name,title,date\nrelease.txt,"Council held, and chips agreed",2025-05-12\n', encoding="utf-8")
+    (tmp_path / "captures" / "release.txt").write_text(CAPTURE, encoding="utf-8")
+    (tmp_path / "release.txt").write_text(CAPTURE.replace("third", "fourth"), encoding="utf-8")
+
+    documents, skipped = read_corpus(tmp_path)
+
+    titles = {d.doc_id: d.title for d in documents}
+    assert titles == {"captures/release.txt": "Council held, and chips agreed", "release.txt": "Skip to main content"}
+    assert [s.path for s in skipped] == ["captures/sources.csv"]
+
+
+def test_a_files_own_metadata_header_wins_over_a_metadata_table(tmp_path):
+    (tmp_path / "METADATA.md").write_text(TABLE, encoding="utf-8")
+    (tmp_path / "release.txt").write_text("---\ntitle: From the header\n---\n" + CAPTURE, encoding="utf-8")
+
+    (document,), _ = read_corpus(tmp_path)
+
+    assert (document.title, document.date) == ("From the header", "2025-05-12")
+
+
+def test_a_document_holding_a_table_of_other_files_stays_a_document(tmp_path):
+    (tmp_path / "inventory.md").write_text(TABLE, encoding="utf-8")  # lists no file of this folder
+    (tmp_path / "notes.txt").write_text(CAPTURE, encoding="utf-8")
+
+    documents, skipped = read_corpus(tmp_path)
+
+    assert [d.doc_id for d in documents] == ["inventory.md", "notes.txt"]
+    assert documents[1].title == "Skip to main content"
+    assert skipped == []
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="needs ../shared/seeds beside the repository")
+def test_the_seed_folder_is_read_with_its_metadata_table():
+    documents, skipped = read_corpus(SEEDS)
+
+    known = {d.doc_id: (d.title, d.publisher, d.date) for d in documents}
+    assert sorted(known) == sorted(path.name for path in SEEDS.glob("*.txt"))
+    assert known["001_59ee22b880ab6290.txt"] == (
+        "EU and Japan strengthen technological and digital cooperation", "European Commission", "2025-05-12")
+    assert known["002_76a23f020435f298.txt"][1:] == ("The Japan Times", "2023-07-14")
+    assert not known["002_76a23f020435f298.txt"][0].startswith("(")  # the table's note, not a title
+    assert [s.path for s in skipped] == ["METADATA.md"]
 
 
 def test_cp1252_text_is_decoded(tmp_path):

@@ -20,7 +20,16 @@ import qa
 from qa.chunks import chunk_document, searchable_text
 from qa.documents import read_corpus, read_document
 from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch, QAError
-from qa.index import KEEP_GENERATIONS, LOCK, POINTER, Index, build_index, current_generation, open_index
+from qa.index import (
+    KEEP_GENERATIONS,
+    LOCK,
+    POINTER,
+    Index,
+    build_index,
+    current_generation,
+    is_stale,
+    open_index,
+)
 from qa.vectors import Embedder
 
 # each paragraph is longer than ChunkSettings.target_chars, so each becomes a chunk of its own
@@ -185,6 +194,25 @@ def test_changing_a_document_reembeds_only_the_changed_chunks(built, corpus, emb
     assert report.embedded == len([t for t in new_texts if t not in old_texts]) == 1
     assert any("joint stockpile" in c.text for c in new.chunks)
     assert not any("early warning" in c.text for c in new.chunks)
+
+
+def test_editing_only_a_metadata_table_is_noticed_and_changes_the_citation(built, corpus, embedder):
+    write(corpus, "gamma.txt", GAMMA.split("---\n")[2])  # without its header: a table beside it says what it is
+    table = "| file | title | date |\n|---|---|---|\n| gamma.txt | {} | 2025-10-15 |\n"
+    write(corpus, "METADATA.md", table.format("Arctic cable route"))
+    build_index(corpus, built, embedder=embedder)
+    assert not is_stale(corpus, built)
+
+    write(corpus, "METADATA.md", table.format("Arctic cable plan"))  # the file itself is unchanged
+
+    assert is_stale(corpus, built)
+    report = build_index(corpus, built, embedder=embedder)
+    assert report.changed == ("gamma.txt",)
+    assert report.unchanged == ("alpha.md", "beta.md")
+    assert [item.path for item in report.skipped] == ["METADATA.md"]
+    index = open_index(corpus, built, embedder)
+    passages = qa.retrieve("Which submarine cable will cross the Arctic to Finland?", index=index)
+    assert (passages[0].doc_id, passages[0].title, passages[0].date) == ("gamma.txt", "Arctic cable plan", "2025-10-15")
 
 
 def test_removing_a_document_drops_its_chunks(built, corpus, embedder):
