@@ -123,7 +123,8 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
         # hidden files and folders, e.g. an upload still being written, are left alone
         if not any(part.startswith(".") for part in path.relative_to(corpus_dir).parts)
     ]
-    tables = {path: rows for path in paths if (rows := metadata_table(path, set(paths)))}
+    files = set(paths)
+    tables = {path: rows for path in paths if (rows := metadata_table(path, files))}
     described = {file: metadata for rows in tables.values() for file, metadata in rows.items()}
     for path in paths:
         doc_id = path.relative_to(corpus_dir).as_posix()
