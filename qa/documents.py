@@ -41,10 +41,10 @@ TABLE_HEADER = re.compile(rf"(?:^|[|,])[ \t]*(?:{'|'.join(FILE_COLUMNS)})[ \t]*(
 NOT_A_VALUE = re.compile(r"\(.*\)|[-–—]*", re.DOTALL)  # "(not captured)", "—": a note in the cell, not a value
 LIST_ITEM = re.compile(r"\s*(?:[-*•–]|\d{1,3}[.)])\s")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december" \
-         r"|jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)\.?"
+MONTH = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
+         r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b\.?")  # a month's name in a date, as people write it
 FULL_DATE = re.compile(  # 23 January 2019, 15 October, 2025, May 1, 2024, 1st May 2024, 2024-05-01
-    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH},?\s+\d{{4}}|{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     r"|\d{4}-\d{2}-\d{2})\b",
     re.IGNORECASE,
 )

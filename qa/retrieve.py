@@ -16,7 +16,7 @@ import numpy as np
 
 from qa import config
 from qa.chunks import ITEM, Chunk, sentence_spans
-from qa.documents import Document
+from qa.documents import MONTH, Document
 from qa.errors import BadFilter, BadQuestion
 from qa.index import Index, open_index, query_terms
 
@@ -42,8 +42,6 @@ DATE_FORMS = "a year (2025), a month (2025-05) or a day (2025-05-12)"
 # A question asking for a date ("When ...", "Since when ...", "On what date ...") and a date in a text
 WHEN_QUESTION = re.compile(r"^\W*(?:(?:and|since|until|by|about)\s+)*when\b|\b(?:what|which) (?:date|day|month|year)\b",
                            re.IGNORECASE)
-MONTH = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
-         r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b\.?")
 DATE_IN_TEXT = re.compile(rf"\b(?:1[89]|20)\d\d\b|\b{MONTH}\s+\d|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}"
                           r"|\btoday\b", re.IGNORECASE)  # "today", in a dated press release, is its date
 

@@ -188,11 +188,12 @@ def test_text_without_metadata_takes_the_title_it_gives_itself(tmp_path, text, t
     ("15 October, 2025\n\nIKEDA Mitsuru, Digital Agency", "2025-10-15"),
     ("TOKYO, 1st July 2023 - The partners signed a memorandum.", "2023-07-01"),
     ("Updated 2024-06-20", "2024-06-20"),
+    ("WASHINGTON, Sept. 12, 2024 - The agencies met.", "2024-09-12"),
     ("The talks that had been under way for years were concluded on 17 July 2018.", ""),
     ("Timeline\n\n- 30 October 2023: G7 leaders agree the principles\n- May 2024: Friends Group", ""),
     ("Brussels, 31 February 2019\n\nNo such day.", ""),
     ("\n".join(["A line of text."] * 20) + "\nBrussels, 23 January 2019", ""),
-], ids=["dateline", "published-on", "slide-date", "ordinal", "iso", "inside-a-sentence", "timeline-item",
+], ids=["dateline", "published-on", "slide-date", "ordinal", "iso", "sept", "inside-a-sentence", "timeline-item",
         "no-such-day", "too-far-down"])
 def test_text_without_metadata_takes_its_date_from_a_dateline_near_the_top(tmp_path, top, date):
     path = tmp_path / "capture.txt"
