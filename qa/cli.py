@@ -95,6 +95,7 @@ def ask(question, k, as_json, since, until, publishers, documents, corpus_dir, i
         qa ask --since 2025 --publisher "European Commission" "What was agreed on semiconductors?"
     """
     from qa.answer import answer
+    from qa.render import plain
 
     result = answer(question, k, corpus_dir=corpus_dir, index_dir=index_dir, since=since, until=until,
                     publishers=publishers, documents=documents)
@@ -110,10 +111,10 @@ def ask(question, k, as_json, since, until, publishers, documents, corpus_dir, i
         }
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    click.echo(result.text)
+    click.echo(plain(result.text))
     for number, passage in enumerate(result.passages, start=1):
         click.echo(f"\n[{number}] {passage.citation}")
-        click.echo("    " + " ".join(passage.text.split()))
+        click.echo("    " + " ".join(plain(passage.text).split()))
 
 
 @main.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from html import escape
+from itertools import pairwise
 from urllib.parse import urlencode
 
 from qa.answer import Answer
@@ -25,7 +26,7 @@ def answer_block(answer: Answer) -> str:
         if answer.closest:  # shown unmarked: a highlighted sentence would look like an answer
             text += "\n<h4>Closest passages (low confidence)</h4>"
     else:
-        text = f"<p>{fold(escape(answer.text))}</p>\n<h4>Sources</h4>"
+        text = f"<p>{fold(escape(plain(answer.text)))}</p>\n<h4>Sources</h4>"
     if answer.notice:
         text = f"<p>ℹ️ {escape(answer.notice)}</p>\n{text}"
     return text
@@ -46,8 +47,8 @@ def source_block(number: int, passage: Passage, *, mark: bool = True) -> str:
     about = ", ".join(escape(part) for part in (passage.publisher, passage.date, passage.location) if part)
     start, end = passage.highlight if mark else (0, 0)
     before, after = _context(passage.text, start, end)
-    quote = f"<mark>{escape(passage.text[start:end])}</mark>" if mark else ""
-    excerpt = f"{escape(before)}{quote}{escape(after)}" if mark else escape(passage.text)
+    quote = f"<mark>{escape(plain(passage.text[start:end]))}</mark>" if mark else ""
+    excerpt = f"{escape(plain(before))}{quote}{escape(plain(after))}" if mark else escape(plain(passage.text))
     link = f"{DOCUMENT_PAGE}?" + urlencode({"doc": passage.doc_id, "start": passage.start, "end": passage.end,
                                             "mark_start": passage.start + start, "mark_end": passage.start + end})
     return "\n".join([
@@ -69,7 +70,7 @@ def answer_html(answer: Answer) -> str:
 
 def quotation(passage: Passage) -> str:
     """The quote and a citation someone can paste: “…” — Title, Publisher, date, location. URL"""
-    return f"“{' '.join(passage.quote.split())}” — {passage.citation.replace('“', '').replace('”', '')}"
+    return f"“{' '.join(plain(passage.quote).split())}” — {passage.citation.replace('“', '').replace('”', '')}"
 
 
 def document_html(document: Document, start: int, end: int, mark_start: int, mark_end: int) -> str:
@@ -81,8 +82,9 @@ def document_html(document: Document, start: int, end: int, mark_start: int, mar
     if document.url.startswith(("https://", "http://")):
         title = f'<a href="{escape(document.url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
     about = ", ".join(escape(part) for part in (document.publisher, document.date, document.doc_id) if part)
-    body = (f"{escape(text[:start])}<span id=\"passage\" class=\"passage\">{escape(text[start:mark_start])}"
-            f"<mark>{escape(text[mark_start:mark_end])}</mark>{escape(text[mark_end:end])}</span>{escape(text[end:])}")
+    cuts = (0, start, mark_start, mark_end, end, len(text))
+    before, lead, marked, trail, after = (escape(plain(text[a:b])) for a, b in pairwise(cuts))
+    body = f'{before}<span id="passage" class="passage">{lead}<mark>{marked}</mark>{trail}</span>{after}'
     return f'<h2>{title}</h2>\n<p>{about}</p>\n<div class="document-text">{body}</div>'
 
 
@@ -94,6 +96,16 @@ def _context(text: str, start: int, end: int) -> tuple[str, str]:
     head = before[-1] if before else 0
     tail = after[0] if after else len(text)
     return ("… " if head > 0 else "") + text[head:start], text[end:tail] + (" …" if tail < len(text) else "")
+
+
+def plain(text: str) -> str:
+    """Document text as it is shown to people: without Markdown's "**" emphasis markers.
+
+    Captured pages and slides keep them, often unbalanced ("… cooperation in research and innovation**"),
+    and in the chat, the document view and the terminal they would show as stray asterisks. Only what is
+    shown changes: passages, their offsets and the JSON output keep the document's own characters.
+    """
+    return text.replace("**", "")
 
 
 def fold(html: str) -> str:

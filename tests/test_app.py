@@ -12,6 +12,7 @@ from gradio_client import Client
 
 from qa import render
 from qa.answer import NOTHING_FOUND, Answer
+from qa.documents import Document
 from qa.retrieve import Passage
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -102,6 +103,28 @@ def test_answer_html_when_abstaining_shows_closest_passages_unmarked():
     assert "<mark>" not in reply and "<script" not in reply
     assert 'href="javascript' not in reply and "Evil &lt;b&gt;title&lt;/b&gt; —" in reply  # title unlinked
     assert 'href="document?doc=evil&amp;start=0&amp;end=64' in reply  # the document view is always there
+
+
+EMPHASIS = "Intro. The **Digital Agency** leads for Japan. Research and innovation**"
+DG_CONNECT = "Which department of the European Commission represents the EU in the Japan-EU Digital Partnership?"
+
+
+def test_markdown_emphasis_markers_are_not_shown_as_asterisks():
+    start, end = EMPHASIS.index("The"), EMPHASIS.index(" Research")
+    bold = replace(PASSAGE, text=EMPHASIS, end=len(EMPHASIS), highlight=(start, end))
+    reply = render.answer_html(Answer("Who?", f"{bold.quote} [1]", (bold,)))
+    page = render.document_html(Document("bold.md", EMPHASIS, "Bold"), 0, len(EMPHASIS), start, end)
+
+    assert "**" not in reply and "**" not in page
+    assert "<mark>The Digital Agency leads for Japan.</mark>" in reply and "Research and innovation" in reply
+    assert "<mark>The Digital Agency leads for Japan.</mark>" in page
+    assert render.quotation(bold).startswith("“The Digital Agency leads for Japan.” — Evil")
+
+
+def test_a_capture_with_markdown_emphasis_answers_without_asterisks(client):
+    reply = ask(client, DG_CONNECT)  # its answer is "**the European Commission (EC)'s ... (DG Connect)**"
+    assert "DG Connect" in reply
+    assert "**" not in reply
 
 
 # --- questions people paste -----------------------------------------------------------------------

@@ -171,6 +171,16 @@ def test_ask_human_output_when_nothing_answers(workspace):
     assert "[1]" not in result.stdout
 
 
+def test_ask_shows_text_without_markdown_emphasis_markers_but_json_keeps_them(workspace):
+    question = "Which department of the European Commission represents the EU in the Japan-EU Digital Partnership?"
+    shown = CliRunner().invoke(main, ["ask", "-k", "1", question], env=workspace)
+    data = CliRunner().invoke(main, ["ask", "--json", "-k", "1", question], env=workspace)
+
+    assert shown.exit_code == 0 and data.exit_code == 0, shown.output + data.output
+    assert "DG Connect" in shown.stdout and "**" not in shown.stdout
+    assert "**" in json.loads(data.stdout)["passages"][0]["text"]  # the document's own characters
+
+
 @pytest.mark.parametrize("question", ["", "   ", "???"], ids=["empty", "spaces", "marks"])
 def test_a_question_without_words_is_a_one_line_error(workspace, question):
     result = CliRunner().invoke(main, ["ask", question], env=workspace)
