@@ -161,8 +161,10 @@ class Index:
         return best
 
     def keyword_scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk for query (zero where no query word occurs)."""
-        return self.keywords.get_scores(tokens(query))
+        """BM25 score of every chunk for query (zero where no query word occurs, and everywhere for a query
+        of stop words only, which bm25s cannot score)."""
+        words = tokens(query)
+        return self.keywords.get_scores(words) if words else np.zeros(len(self.chunks))
 
     def idf(self, terms: frozenset[str]) -> dict[str, float]:
         """How rare each term is in this corpus (BM25's IDF)."""

@@ -339,3 +339,12 @@ def test_a_full_sentence_is_quoted_before_a_line_without_a_full_stop_and_that_be
 )
 def test_the_short_answer_quotes_the_line_that_answers(index, question, accepted):
     assert contains(qa.answer(question, index=index).text, accepted)
+
+
+@pytest.mark.parametrize("question", ["what is it?", "is it?", "the of and", "' OR 1=1 --", "Who?"])
+def test_a_question_of_stop_words_only_is_refused_not_a_crash(index, question):
+    """bm25s cannot score an empty token list (IndexError inside get_scores); such a question finds nothing."""
+    result = qa.answer(question, index=index)
+
+    assert result.abstained
+    assert isinstance(qa.retrieve(question, index=index), list)
