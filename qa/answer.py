@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import config
+from qa import config, conversation
 from qa.chunks import ABBREVIATIONS, split_sentences
+from qa.conversation import Reading
 from qa.index import Index, open_index
-from qa.retrieve import WORD, Filters, Passage, clean_question, cut_notice, is_statement, search
+from qa.retrieve import WORD, Filters, Passage, clean_history, clean_question, cut_notice, is_statement, search
 
 NOTHING_FOUND = "Nothing in the documents answers this question."
 NO_DOCUMENT_MATCHES = "No document matches the filters (dates, publishers, documents); widen or remove them."
@@ -38,16 +39,21 @@ class Answer:
     passages: tuple[Passage, ...]
     closest: tuple[Passage, ...] = ()  # when abstaining: the nearest passages, for a clearly marked low-confidence view
     notice: str = ""  # something the asker should know, e.g. that a very long question was cut
+    corrected: str = ""  # the question with its typos corrected, when it had any: what was searched
+    follows: str = ""  # the earlier question this one was read together with, when it leans on it ("And the second?")
+    small_talk: bool = False  # a greeting, thanks or a request for help: text says what the assistant covers
 
     @property
     def abstained(self) -> bool:
-        return not self.passages
+        """Nothing in the documents answers the question (small talk is answered, without passages)."""
+        return not self.passages and not self.small_talk
 
 
 def answer(
     question: str,
     k: int = 5,
     *,
+    history: Sequence[str] = (),
     index: Index | None = None,
     corpus_dir: str | Path | None = None,
     index_dir: str | Path | None = None,
@@ -58,6 +64,9 @@ def answer(
 ) -> Answer:
     """Answer question from the corpus: one to three quoted sentences and the passages they come from.
 
+    history: the conversation's earlier questions, oldest first; a follow-up is read with the ones it leans
+    on (Answer.follows says which), and typos are corrected against the documents' words (Answer.corrected).
+    Greetings, thanks and requests for help get a reply saying what the assistant covers (Answer.small_talk).
     since, until, publishers and documents narrow the documents answers may come from, as in retrieve().
     When they allow none, the answer abstains with NO_DOCUMENT_MATCHES.
 
@@ -68,30 +77,39 @@ def answer(
     notice = cut_notice(question)  # checks the question before opening the index, which may mean building it
     question = clean_question(question)
     filters = Filters.of(since, until, publishers, documents)
+    history = clean_history(history)
     index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.embedder())
+    if kind := conversation.small_talk(question):
+        return Answer(question, conversation.small_talk_reply(kind, index), (), small_talk=True)
     if filters != Filters() and not any(filters.allows(document) for document in index.documents.values()):
         return Answer(question, NO_DOCUMENT_MATCHES, (), notice=notice)
-    found, evidence = search(question, max(k, CHECKED), index, filters)
+    reading = conversation.understand(question, history, index)
+    found, evidence = search(reading.question, max(k, CHECKED), index, filters, context=reading.context)
     passages = found[:k]
-    unsupported = why_unsupported(question, found[:CHECKED], index)
+    unsupported = why_unsupported(reading, found[:CHECKED], index)
     notice = " ".join(part for part in (notice, unsupported) if part)
+    understood = {"corrected": reading.corrected, "follows": reading.follows}
     if not passages or evidence <= threshold(index) or unsupported:
-        return Answer(question, NOTHING_FOUND, (), tuple(passages), notice=notice)
-    return Answer(question, compose(passages), tuple(passages), notice=notice)
+        return Answer(question, NOTHING_FOUND, (), tuple(passages), notice=notice, **understood)
+    return Answer(question, compose(passages), tuple(passages), notice=notice, **understood)
 
 
-def why_unsupported(question: str, passages: list[Passage], index: Index) -> str:
-    """Why passages cannot answer question, however close they come; "" when nothing stands in the way.
+def why_unsupported(reading: Reading, passages: list[Passage], index: Index) -> str:
+    """Why passages cannot answer the question, however close they come; "" when nothing stands in the way.
 
     The evidence score measures closeness to the corpus; a question close in every word can still ask
     for what no passage holds: a name no document mentions, a number no close passage holds, an amount of
-    money where the close passages state none.
+    money where the close passages state none. A follow-up asks what its context asks, but a number of its
+    own replaces its context's: "And the second one?" after a question on the third council.
     """
-    if unknown := unknown_names(question, index):
+    question = reading.question
+    if unknown := unknown_names(f"{reading.context} {question}".strip(), index):
         return f"The documents never mention {', '.join(unknown)}."
-    if unheld := unheld_numbers(question, passages):
+    pins = question if PINNED_NUMBER.search(question) or not reading.context else reading.context
+    if unheld := unheld_numbers(pins, passages):
         return f"The passages closest to the question never mention {', '.join(unheld)}."
-    if asks_for_money(question) and not any(MONEY.search(f"{p.title} {p.context} {p.text}") for p in passages):
+    if asks_for_money(f"{reading.context} {question}") and not any(
+            MONEY.search(f"{p.title} {p.context} {p.text}") for p in passages):
         return "The passages closest to the question state no amount of money."
     return ""
 
@@ -112,12 +130,13 @@ def unknown_names(question: str, index: Index) -> list[str]:
     A question about the EU and India is not answered from passages about the EU and Japan, however
     close they come: the evidence score cannot tell them apart, the name can. A name is a capitalised
     word after the first of its sentence, other than a title such as "Ms"; in a sentence written in
-    title case or capitals the capitals say nothing, and only numbers count.
+    title case or capitals (most words after the first capitalised) the capitals say nothing, and only
+    numbers count. "What about India?" is not in title case: only one of its two later words is.
     """
     names = []
     for start, end in split_sentences(question):
         words = WORD.findall(question[start:end])
-        title_case = sum(word[0].isupper() for word in words) > len(words) / 2
+        title_case = sum(word[0].isupper() for word in words[1:]) > len(words[1:]) / 2  # the first is always
         names += [word for position, word in enumerate(words) if any(ch.isdigit() for ch in word)
                   or (position and not title_case and word[0].isupper() and len(word) > 1
                       and word.lower() not in ABBREVIATIONS)]

@@ -95,17 +95,21 @@ def ask(question, k, as_json, since, until, publishers, documents, corpus_dir, i
         qa ask --since 2025 --publisher "European Commission" "What was agreed on semiconductors?"
     """
     from qa.answer import answer
-    from qa.render import plain
+    from qa.render import plain, understanding
 
     result = answer(question, k, corpus_dir=corpus_dir, index_dir=index_dir, since=since, until=until,
                     publishers=publishers, documents=documents)
     if result.notice:
         click.echo(f"Note: {result.notice}", err=True)
+    if understood := understanding(result):
+        click.echo(understood, err=True)
     if as_json:
         payload = {
             "question": result.question,
             "answer": result.text,
             "abstained": result.abstained,
+            "small_talk": result.small_talk,
+            "corrected": result.corrected,
             "notice": result.notice,
             "passages": [asdict(p) | {"citation": p.citation} for p in result.passages],
         }

@@ -20,7 +20,10 @@ DOCUMENT_PAGE = "document"  # the app's page that shows a whole document with a 
 
 
 def answer_block(answer: Answer) -> str:
-    """The short answer (or why there is none), with the notice if any."""
+    """The short answer (or why there is none, or the reply to small talk), with how the question was
+    understood (typos corrected, the question it follows on from) and the notice if any."""
+    if answer.small_talk:
+        return "".join(f"<p>{escape(line)}</p>" for line in answer.text.splitlines() if line.strip())
     if answer.abstained:
         text = f"<p><strong>{escape(answer.text)}</strong><br>You asked: “{fold(escape(answer.question))}”</p>"
         if answer.closest:  # shown unmarked: a highlighted sentence would look like an answer
@@ -29,7 +32,16 @@ def answer_block(answer: Answer) -> str:
         text = f"<p>{fold(escape(plain(answer.text)))}</p>\n<h4>Sources</h4>"
     if answer.notice:
         text = f"<p>ℹ️ {escape(answer.notice)}</p>\n{text}"
+    if understood := understanding(answer):
+        text = f'<p class="understood"><em>{fold(escape(understood))}</em></p>\n{text}'
     return text
+
+
+def understanding(answer: Answer) -> str:
+    """How the question was read, when not simply as typed: "Showing results for: …", "Following on from: …"."""
+    lines = [f"{label}: {value}" for label, value in (("Showing results for", answer.corrected),
+                                                       ("Following on from", answer.follows)) if value]
+    return " · ".join(lines)
 
 
 def error_block(error: Exception) -> str:

@@ -8,13 +8,13 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from qa import config
+from qa import config, conversation
 from qa.chunks import ITEM, Chunk, sentence_spans
 from qa.documents import MONTH, Document
 from qa.errors import BadFilter, BadQuestion
@@ -30,6 +30,7 @@ KEYWORD_WEIGHT = 0.35  # BM25
 IN_CONTEXT_WEIGHT = 0.3  # against the closest sentence embedded after its title and heading
 TITLE_WEIGHT = 0.2  # subtracted: against the document's title alone, so the in-context score counts what the
                     # sentence adds to its title, not how well the title alone matches
+CARRIED_WEIGHT = 0.5  # a follow-up's earlier question, searched with it: its vector and BM25 scores count this much
 ANSWER_TYPE_WEIGHT = 0.1  # added: the chunk, or the sentence to quote, holds a date and the question asks "when"
 SAME_DOCUMENT_PENALTY = 0.05  # off a passage's fused score for its document's 1st passage already shown, 0.1 more
                               # for the 2nd, 0.15 more for the 3rd, ... (diverse)
@@ -37,6 +38,7 @@ MIN_ANSWER_WORDS = 5  # shorter "sentences" are headings or list labels: they na
 NOT_A_STATEMENT = 2.0  # taken off a heading's, label's or lead-in's quote score: quoted only where nothing else is
 UNFINISHED_LINE = 0.15  # taken off a longer line without a full stop, e.g. a slide's (BENCHMARKS.md)
 WORD = re.compile(r"\w+")
+QUESTION_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
 DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")  # YYYY, YYYY-MM or YYYY-MM-DD
 DATE_FORMS = "a year (2025), a month (2025-05) or a day (2025-05-12)"
 # A question asking for a date ("When ...", "Since when ...", "On what date ...") and a date in a text
@@ -151,6 +153,7 @@ def retrieve(
     query: str,
     k: int = 5,
     *,
+    history: Sequence[str] = (),
     index: Index | None = None,
     corpus_dir: str | Path | None = None,
     index_dir: str | Path | None = None,
@@ -164,6 +167,9 @@ def retrieve(
     Args:
         query: a question or keywords.
         k: how many passages to return.
+        history: the conversation's earlier questions, oldest first. A question that leans on them ("And the
+            second one?", "Where will it take place?") is searched together with them; one that stands on its
+            own is searched alone. Typos are corrected against the documents' words either way.
         index: an open Index; by default the index of the default corpus, built on first use.
         corpus_dir, index_dir: where the default corpus and index live (else QA_CORPUS_DIR / QA_INDEX_DIR).
         since, until: only documents dated in this range, both ends included: "2025", "2025-05" or "2025-05-12".
@@ -179,25 +185,32 @@ def retrieve(
     query = clean_question(query)
     filters = Filters.of(since, until, publishers, documents)
     index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.embedder())
-    return search(query, k, index, filters)[0]
+    reading = conversation.understand(query, clean_history(history), index)
+    return search(reading.question, k, index, filters, context=reading.context)[0]
 
 
-def search(query: str, k: int, index: Index, filters: Filters = Filters()) -> tuple[list[Passage], float]:
+def search(query: str, k: int, index: Index, filters: Filters = Filters(), context: str = "",
+           ) -> tuple[list[Passage], float]:
     """The k best passages for query from the documents filters allows, and how much evidence those documents
-    hold for it (see index.evidence). Nothing, and no evidence, when filters allows no document."""
+    hold for it (see index.evidence). Nothing, and no evidence, when filters allows no document.
+
+    context: earlier questions query leans on (conversation.read), searched with it: their vector and keyword
+    scores are added at CARRIED_WEIGHT, their terms count for the quote and the evidence.
+    """
     query = clean_question(query)
     allowed = None if filters == Filters() else allowed_chunks(index, filters)
     if not index.chunks or k < 1 or (allowed is not None and not len(allowed)):
         return [], 0.0
-    vector = index.embedder.embed([query])[0]
-    found = candidates(query, vector, index, allowed)
+    vectors = index.embedder.embed([query, context] if context else [query])
+    vector = _unit(vectors[0] + CARRIED_WEIGHT * vectors[1]) if context else vectors[0]
+    found = candidates(query, vector, index, allowed, context)
     relevance = np.maximum(found.chunk_cosine, found.best_sentence)
     fused = fuse(found)
     ranked = [(found.ids[j], float(fused[j])) for j in np.argsort(-fused)]
     at = {i: j for j, i in enumerate(found.ids)}
-    terms = query_terms(query)
+    terms = query_terms(query) | query_terms(context)
     weights = index.idf(terms)
-    asks_date = asks_for_date(query)
+    asks_date = asks_for_date(query, context)
     passages = [
         _passage(index, i, score, relevance[at[i]], _best_sentence(index, i, np.mean(found.sentences_of(at[i]), axis=0),
                                                                   terms, weights, asks_date))
@@ -233,16 +246,20 @@ class Candidates:
         return np.maximum.reduceat(self.context_cosine, self.sentence_start[:-1])
 
 
-def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray | None = None) -> Candidates:
+def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray | None = None,
+               context: str = "") -> Candidates:
     """The CANDIDATES best chunks by chunk vector, by sentence vector and by keywords, together, with the
     question compared to each chunk and to every sentence in it: the second look. allowed: chunk numbers
-    to search among (None: all).
+    to search among (None: all). context: the earlier questions query leans on, their BM25 scores added at
+    CARRIED_WEIGHT (vector already holds theirs).
 
     Filtered, each list is searched among the allowed chunks only, exactly (Index.*_among, search_among),
     rather than taking the top CANDIDATES of the whole corpus and dropping the rest: a narrow filter would
     then keep few candidates or none, however good its own passages are.
     """
     keyword = index.keyword_scores(query)
+    if context:
+        keyword = keyword + CARRIED_WEIGHT * index.keyword_scores(context)
     if allowed is None:
         dense, sentence = index.dense_scores(vector, CANDIDATES), index.sentence_scores(vector, CANDIDATES)
     else:
@@ -253,7 +270,7 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
         keyword = kept
     ids = sorted(set(dense) | set(sentence) | {int(i) for i in np.argsort(-keyword)[:CANDIDATES] if keyword[i] > 0})
     alone, in_context, start = index.sentence_cosines(ids, vector)
-    asks_date = asks_for_date(query)
+    asks_date = asks_for_date(query, context)
     return Candidates(
         ids,
         chunk_cosine=index.vectors(ids) @ vector,
@@ -273,10 +290,20 @@ def allowed_chunks(index: Index, filters: Filters) -> np.ndarray:
     return np.array([i for i, chunk in enumerate(index.chunks) if chunk.doc_id in documents], dtype=np.int64)
 
 
-def asks_for_date(query: str) -> bool:
+def asks_for_date(query: str, context: str = "") -> bool:
     """Does the question ask when something happened? Its answer is then a date, and a chunk or sentence
-    without one is less likely to hold it (the expected answer type of classic question answering)."""
-    return WHEN_QUESTION.search(query) is not None
+    without one is less likely to hold it (the expected answer type of classic question answering).
+    A follow-up without a question word of its own ("And the fourth one?") asks what its context asked."""
+    if WHEN_QUESTION.search(query):
+        return True
+    return bool(context) and not QUESTION_WORD.search(query) and WHEN_QUESTION.search(context) is not None
+
+
+def clean_history(history: Sequence[str]) -> list[str]:
+    """The earlier questions as they will be read: cleaned as questions are, those without a word left out."""
+    if isinstance(history, str):
+        history = [history]
+    return [clean_question(q) for q in history if isinstance(q, str) and WORD.search(_printable(q))]
 
 
 def clean_question(query: str) -> str:
@@ -296,10 +323,19 @@ def cut_notice(query: str) -> str:
 def _folded(query: str) -> str:
     if not isinstance(query, str):
         raise BadQuestion("The question must be text.")
-    text = " ".join("".join(ch if ch.isprintable() else " " for ch in query).split())
+    text = _printable(query)
     if not WORD.search(text):
         raise BadQuestion("Please type a question with at least one word in it.")
     return text
+
+
+def _printable(text: str) -> str:
+    """text with control and other unprintable characters as spaces, and whitespace folded."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / (np.linalg.norm(vector) or 1.0)
 
 
 def fuse(found: Candidates) -> np.ndarray:

@@ -1,0 +1,113 @@
+"""Read a chat message as the conversation means it: small talk, or a question that leans on the ones before.
+
+People chat in follow-ups: after "Who co-chaired the third Digital Partnership Council?" they ask "And the
+second one?" or "Where did it take place?". Such a question is searched together with the one it follows
+(retrieve.search's context: its terms and vector are carried over at a lower weight), while a question that
+stands on its own is searched as it is, so a change of topic is never dragged back. Greetings, thanks and
+requests for help get a reply saying what the assistant covers instead of "Nothing in the documents".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa import spelling
+from qa.index import Index, query_terms
+
+# A question leans on the one before when it opens as a continuation ("And ...", "What about ..."), refers back
+# with a pronoun ("its budget", "Where will it take place?") or is too short to say what it is about ("Semiconductors?").
+CONTINUATION = re.compile(r"^\W*(?:and|also|but|or|so|then|what about|how about|what of|same for|as for)\b",
+                          re.IGNORECASE)
+PRONOUN = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|he|him|his|she|her|hers|this|these|those|"
+                     r"the same|that one|the other)\b", re.IGNORECASE)
+MAX_LEANING_TERMS = 3  # a continuation or pronoun with more terms of its own than this is a whole question
+CARRIED_QUESTIONS = 3  # a follow-up is read with at most the last standalone question and the follow-ups after it
+
+SMALL_TALK = {
+    "greeting": r"hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day)|yo|"
+                r"こんにちは|こんばんは|おはよう(?:ございます)?|はじめまして",
+    "thanks": r"(?:(?:many|big) )?thanks?(?: you)?(?: (?:so|very) much| a lot)?|thx|ty|cheers|much appreciated|"
+              r"(?:great|perfect|nice|ok|okay|cool)(?:,? thanks?(?: you)?)?|that helps|that'?s helpful|"
+              r"ありがとう(?:ございます|ございました)?|どうも",
+    "help": r"help|help me|\?+|what can you do|what do you do|who are you|what are you|what is this|"
+            r"how does (?:this|it) work|how do i use (?:this|it|you)|what can i ask(?: you)?|what do you know|"
+            r"ヘルプ|使い方|何ができますか",
+    "goodbye": r"bye|goodbye|bye bye|see you|see ya|さようなら|またね",
+}
+SMALL_TALK_PATTERNS = {kind: re.compile(rf"(?:{words})(?: (?:there|again|all|bot|assistant|everyone))?",
+                                        re.IGNORECASE) for kind, words in SMALL_TALK.items()}
+EXAMPLES = (
+    "Who co-chaired the third Digital Partnership Council?",
+    "Who leads the 6G MIRAI-HARMONY project?",
+    "What was agreed on submarine cables?",
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a message is understood: what to search, and what it was read together with."""
+
+    question: str  # the message, to be searched (typos corrected, if any)
+    context: str = ""  # the earlier question(s) it leans on, searched with it at a lower weight
+    follows: str = ""  # the earlier question shown as "Following on from: ..."
+    corrected: str = ""  # question, when its typos were corrected: shown as "Showing results for: ..."
+
+
+def small_talk(message: str) -> str:
+    """The kind of small talk message is ("greeting", "thanks", "help", "goodbye"), or "" for a question."""
+    text = " ".join(re.sub(r"[^\w'?]+", " ", message.casefold()).split()).strip()
+    text = re.sub(r"(?<=\w)\s*\?+$", "", text)  # "what can you do?" as "what can you do"; a lone "?" stays
+    for kind, pattern in SMALL_TALK_PATTERNS.items():
+        if pattern.fullmatch(text):
+            return kind
+    return ""
+
+
+def small_talk_reply(kind: str, index: Index) -> str:
+    """A short, friendly reply to small talk that says what the assistant covers, with example questions."""
+    if kind == "thanks":
+        return "You're welcome! Ask another question whenever you like."
+    if kind == "goodbye":
+        return "Goodbye! Come back with more questions about the EU–Japan Digital Partnership."
+    opening = "Hello! " if kind == "greeting" else ""
+    dates = sorted(d.date for d in index.documents.values() if d.date)
+    dated = f" dated {dates[0]} to {dates[-1]}" if len(dates) > 1 else ""
+    examples = "\n".join(f"• {example}" for example in EXAMPLES)
+    return (f"{opening}I answer questions about the EU–Japan Digital Partnership from {len(index.documents)} "
+            f"documents{dated}, quoting the passages that answer, each with its source. You can ask follow-up "
+            f"questions, and narrow them to dates or publishers. For example:\n{examples}")
+
+
+def understand(question: str, history: Sequence[str], index: Index) -> Reading:
+    """question as it will be searched: its typos corrected (qa.spelling), read with the earlier questions it
+    leans on (read), theirs corrected too."""
+    reading = read(question, history)
+    fixed = spelling.correct(question, index)
+    context = spelling.correct(reading.context, index) if reading.context else ""
+    return Reading(fixed, context, reading.follows, corrected=fixed if fixed != question else "")
+
+
+def read(question: str, history: Sequence[str] = ()) -> Reading:
+    """question as the conversation means it: alone, or together with the earlier question(s) it leans on.
+
+    history: the conversation's earlier questions, oldest first. Small talk in it is passed over ("thanks").
+    """
+    earlier = [q for q in history if isinstance(q, str) and q.strip() and not small_talk(q)]
+    if not earlier or stands_alone(question):
+        return Reading(question)
+    anchor = len(earlier) - 1  # the last earlier question that stands alone: the topic the follow-ups are about
+    while anchor > 0 and not stands_alone(earlier[anchor]) and len(earlier) - anchor < CARRIED_QUESTIONS:
+        anchor -= 1
+    return Reading(question, context=" ".join(earlier[anchor:]), follows=earlier[anchor])
+
+
+def stands_alone(question: str) -> bool:
+    """Does question say on its own what it is about? Not when it opens as a continuation or refers back with a
+    pronoun and has few terms of its own, nor when it has at most one term ("And the second?", "Semiconductors?")."""
+    terms = len(query_terms(question))
+    if terms <= 1:
+        return False
+    leans = CONTINUATION.search(question) is not None or PRONOUN.search(question) is not None
+    return not leans or terms > MAX_LEANING_TERMS

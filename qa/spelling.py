@@ -1,0 +1,109 @@
+"""Correct the typos of a question against the words of the corpus, as search engines do ("Showing results for").
+
+A word is taken for a typo only when the corpus does not hold it and it is not an English word either
+(symspellpy's frequency list of 82,765 words): "semicondutor" is corrected to "semiconductor", while
+"tall" in "How tall is Mount Everest?" is left alone, however close it comes to "talk". The correction is
+the corpus word fewest edits away (SymSpell, Damerau-Levenshtein), the most frequent of equals. A
+capitalised word inside a sentence is a name, and is corrected only to a word the corpus writes as a
+name: "Harmoney" to "HARMONY", but "Macron" never to "micron", so a name no document mentions is still
+refused as such (answer.unknown_names).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from importlib import resources
+
+from qa.chunks import split_sentences
+
+LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z]+(?![\w])|(?<=-)[A-Za-z]+(?![\w])")  # "co-chaired": "co", "chaired"
+MIN_LENGTH = 4  # shorter words have too many neighbours one edit away to guess from
+LONG_WORD = 7  # from this length on, two edits are allowed; below it, one
+NAME_SHARE = 0.5  # a corpus word written capitalised at least this often is a name
+
+
+class Speller:
+    """The words of one corpus, with how often each is written and how often capitalised, ready to correct."""
+
+    def __init__(self, texts: list[str]):
+        words = [word for text in texts for word in LATIN_WORD.findall(text)]
+        self.counts = Counter(word.lower() for word in words)
+        capitalised = Counter(word.lower() for word in words if word[0].isupper())
+        self.names = {word for word, count in self.counts.items() if capitalised[word] >= NAME_SHARE * count}
+
+    @functools.cached_property
+    def _symspell(self):
+        from symspellpy import SymSpell
+
+        symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+        for word, count in self.counts.items():
+            if len(word) >= MIN_LENGTH - 1:
+                symspell.create_dictionary_entry(word, count)
+        return symspell
+
+    def correct(self, question: str) -> str:
+        """question with each word that looks like a typo replaced by the nearest corpus word, in the
+        typed word's case; the question itself when nothing needs correcting."""
+        names_at = _inside_sentences(question)
+        pieces, last = [], 0
+        for match in LATIN_WORD.finditer(question):
+            word = match.group()
+            fixed = self._nearest(word, is_name=word[0].isupper() and match.start() in names_at)
+            if fixed:
+                pieces += [question[last : match.start()], _same_case(fixed, word)]
+                last = match.end()
+        return "".join(pieces) + question[last:] if pieces else question
+
+    def _nearest(self, word: str, *, is_name: bool) -> str:
+        """The corpus word to read word as, or "" to keep it."""
+        from symspellpy import Verbosity
+
+        lower = word.lower()
+        if len(lower) < MIN_LENGTH or lower in self.counts or lower in english_words():
+            return ""
+        distance = 2 if len(lower) >= LONG_WORD else 1
+        suggestions = [s for s in self._symspell.lookup(lower, Verbosity.CLOSEST, max_edit_distance=distance)
+                       if not is_name or s.term in self.names]
+        # of equals, one with the typed first letter (typos seldom hit it: "chared" is "chaired", not "shared"),
+        # then the most frequent
+        suggestions.sort(key=lambda s: (s.distance, s.term[0] != lower[0], -s.count))
+        return suggestions[0].term if suggestions else ""
+
+
+def _inside_sentences(question: str) -> set[int]:
+    """The offsets of the words that do not open a sentence: a capital there marks a name."""
+    openers = set()
+    for start, end in split_sentences(question):
+        first = LATIN_WORD.search(question, start, end)
+        if first:
+            openers.add(first.start())
+    return {match.start() for match in LATIN_WORD.finditer(question)} - openers
+
+
+def _same_case(word: str, typed: str) -> str:
+    """word written as typed was: "SEMICONDUCTOR", "Semiconductor" or "semiconductor"."""
+    if typed.isupper() and len(typed) > 1:
+        return word.upper()
+    return word.capitalize() if typed[0].isupper() else word
+
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """The 82,765 English words of symspellpy's frequency dictionary: real words, not typos."""
+    listing = resources.files("symspellpy").joinpath("frequency_dictionary_en_82_765.txt")
+    return frozenset(line.split(" ", 1)[0] for line in listing.read_text(encoding="utf-8").splitlines() if line)
+
+
+_SPELLERS: dict[str, Speller] = {}  # by index generation folder: a rebuilt index gets a speller of its own
+
+
+def correct(question: str, index) -> str:
+    """question with its typos corrected against the words of index's documents (Speller.correct)."""
+    key = str(index.path)
+    if key not in _SPELLERS:
+        texts = [chunk.text for chunk in index.chunks] + [document.title for document in index.documents.values()]
+        _SPELLERS.clear()  # one index at a time is the common case; an older generation's words are not kept
+        _SPELLERS[key] = Speller(texts)
+    return _SPELLERS[key].correct(question)
