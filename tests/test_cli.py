@@ -142,8 +142,8 @@ def test_ask_json_is_valid_json(workspace):
 
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert set(payload) == {"question", "answer", "abstained", "notice", "passages"}
-    assert payload["notice"] == ""
+    assert set(payload) == {"question", "answer", "abstained", "small_talk", "corrected", "notice", "passages"}
+    assert payload["notice"] == "" and payload["corrected"] == "" and payload["small_talk"] is False
     assert payload["question"] == CO_CHAIR
     assert payload["abstained"] is False
     assert "[1]" in payload["answer"]
@@ -218,3 +218,19 @@ def test_ask_says_when_a_long_question_was_cut(workspace):
     assert result.exit_code == 0, result.output
     assert "only its first 1,000 were searched" in result.stderr
     assert "Henna Virkkunen" in result.stdout
+
+
+@pytest.mark.parametrize("question", ["what is it?", "' OR 1=1 --", "the of and"])
+def test_ask_answers_a_question_of_stop_words_without_an_error(workspace, question):
+    result = CliRunner().invoke(main, ["ask", question], env=workspace)
+
+    assert result.exit_code == 0, result.output
+    assert "Nothing in the documents answers this question." in result.stdout
+
+
+def test_ask_says_what_it_searched_for_a_question_with_typos(workspace):
+    result = CliRunner().invoke(main, ["ask", "semicondutor cooperation agreemnt"], env=workspace)
+
+    assert result.exit_code == 0, result.output
+    assert "Showing results for: semiconductor cooperation agreement" in result.stderr
+    assert "[1]" in result.stdout
