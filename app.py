@@ -3,12 +3,15 @@
 Three pages: the chat (with filters, and thumbs up/down per source), Documents (list, upload, remove)
 and a document view that shows a whole document with a cited passage highlighted in place.
 Run with `python app.py` or `qa serve`; the index is opened (and built if missing) before the server starts.
+With --mcp (or GRADIO_MCP_SERVER=True) the /ask tool is also an MCP server for AI assistants.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import re
 from dataclasses import asdict
 from html import escape
 from pathlib import Path
@@ -27,6 +30,10 @@ TITLE = "EU–Japan Digital Partnership — ask the documents"
 DESCRIPTION = ("Answers are sentences quoted from the EU–Japan Digital Partnership documents, each with a numbered "
                "source you can open in place; when nothing in them answers, it says so.")
 SHOWN_QUESTION_CHARS = 2000  # a pasted wall of text is shown cut; the answer says how much was searched
+HISTORY_QUESTIONS = 6  # a follow-up leans on the last question or two; older ones only cost time
+FAILED = ("<p>⚠️ Something went wrong while answering this question (it has been logged). "
+          "Please ask again, perhaps in other words.</p>")
+MARKER = re.compile(r"\[(\d+)\]")  # the answer's citations of its sources: "... in Tokyo. [1]"
 EXAMPLES = [
     "Who co-chaired the third Digital Partnership Council?",
     "Who leads the 6G MIRAI-HARMONY project?",
@@ -41,6 +48,8 @@ CSS = """
 .copy-quote { text-decoration: underline; cursor: pointer; background: none; border: none; padding: 0; }
 .document-text { white-space: pre-wrap; line-height: 1.55; }
 .passage { background: rgba(120, 160, 255, 0.18); }
+/* on a phone the chat fills the screen above the text box, so that an answer and its first source fit */
+@media (max-width: 640px) { #chat { height: max(400px, calc(100dvh - 130px)) !important; } }
 """
 # One listener for every "Copy quote with citation" button: chat messages are sanitised, so they carry no scripts.
 HEAD = """<script>
@@ -51,6 +60,26 @@ document.addEventListener("click", (event) => {
 });
 </script>"""
 SCROLL_TO_PASSAGE = "() => setTimeout(() => document.getElementById('passage')?.scrollIntoView({block: 'center'}), 300)"
+# After each question, show its answer and first source rather than the bottom of the chat (its last, least relevant
+# source): the question goes to the top of the chat's scrolling box, or its answer when the question would push the
+# first source out of sight, and the box into the window (on a phone the page itself has scrolled to the text box).
+# Run after two frames and again a little later, once Gradio has rendered the new messages.
+SHOW_ANSWER = """() => {
+  const show = () => {
+    const asked = [...document.querySelectorAll('#chat [data-testid=user]')].pop()?.closest('.message-row');
+    let box = asked?.parentElement;
+    while (box && !['auto', 'scroll'].includes(getComputedStyle(box).overflowY)) box = box.parentElement;
+    if (!box) return;
+    const top = (row) => row.getBoundingClientRect().top - box.getBoundingClientRect().top;
+    const answer = asked.nextElementSibling, source = answer?.nextElementSibling;
+    const fits = !source || top(source) - top(asked) + 80 < box.clientHeight;
+    box.scrollTop += top(fits || !answer ? asked : answer) - 4;
+    box.scrollIntoView({block: 'nearest'});
+  };
+  requestAnimationFrame(() => requestAnimationFrame(show));
+  setTimeout(show, 300);
+}"""
+log = logging.getLogger("app")
 
 
 def load_index(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None) -> Index:
@@ -72,41 +101,77 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
         return open_index(corpus_dir, index_dir, config.embedder())
 
     def answer(question: str, since: str, until: str, publishers: list[str] | None,
-               documents: list[str] | None = None) -> qa.Answer:
+               documents: list[str] | None = None, history: list[str] | None = None) -> qa.Answer:
         # the index is looked up per question, so a rebuild (`qa index`, an upload) is picked up without a restart
-        return qa.answer(question, corpus_dir=corpus_dir, index_dir=index_dir, since=since or None,
-                         until=until or None, publishers=publishers or None, documents=documents or None)
+        return qa.answer(question, history=(history or [])[-HISTORY_QUESTIONS:], corpus_dir=corpus_dir,
+                         index_dir=index_dir, since=since or None, until=until or None,
+                         publishers=publishers or None, documents=documents or None)
 
-    def ask(question: str, since: str = "", until: str = "", publishers: list[str] | None = None) -> str:
-        """Answer a question from the documents: quoted sentences with [n] markers, then the numbered sources
-        (HTML). Optionally only documents dated since/until (YYYY, YYYY-MM or YYYY-MM-DD) or by these publishers."""
+    def ask(question: str, since: str = "", until: str = "", publishers: list[str] | None = None,
+            documents: list[str] | None = None, history: list[str] | None = None) -> str:
+        """Answer a question about the EU–Japan Digital Partnership (summits, Digital Partnership Councils,
+        semiconductors, 6G, AI, data, submarine cables, ...) from its official documents. The answer is sentences
+        quoted from the documents with [n] markers, then the numbered sources (title, publisher, date, link,
+        place in the document), as HTML; when nothing in the documents answers, it says so.
+
+        Args:
+            question: the question in English, e.g. "Who co-chaired the third Digital Partnership Council?"
+            since: only documents dated on or after this (YYYY, YYYY-MM or YYYY-MM-DD); "" for no limit
+            until: only documents dated on or before this (a year or month runs to its end); "" for no limit
+            publishers: only documents by these publishers, whole names (e.g. "European Commission"); null for all
+            documents: only these documents, by file name in the corpus (doc_id); null for all
+            history: the conversation's earlier questions, oldest first, to read a follow-up ("And the second one?")
+        """
         try:
-            return render.answer_html(answer(question, since, until, publishers))
+            return render.answer_html(answer(question, since, until, publishers, documents, history))
         except QAError as error:
             return render.error_block(error)
+        except Exception:  # noqa: BLE001 - the edge: a reply saying to ask again, not a traceback
+            log.exception("/ask failed on %r", question)
+            return FAILED
 
     def chat(message: str, history: list[dict], cited: list, since: str, until: str, publishers: list[str],
              documents: list[str]):
-        """One turn: the question as typed (escaped), the answer, then each source as its own message so
-        that each can get a thumbs up or down. cited runs parallel to history: the passage behind each message."""
+        """One turn: the question as typed (escaped), the answer, then each source as its own message so that
+        each can get a thumbs up or down. cited runs parallel to history: for a question, the text as typed; for
+        an answer or a source, the passages a rating of it is recorded for."""
         shown = message if len(message) <= SHOWN_QUESTION_CHARS else message[:SHOWN_QUESTION_CHARS] + " …"
         turn = [{"role": "user", "content": render.fold(escape(shown))}]
+        asked = [entry["asked"] for entry, said in zip(cited, history)
+                 if said.get("role") == "user" and entry and "asked" in entry]
         try:
-            result = answer(message, since, until, publishers, documents)
+            result = answer(message, since, until, publishers, documents, asked)
+            passages = result.passages or result.closest
+            replies = [render.answer_block(result)]
+            replies += [render.source_block(n, p, mark=not result.abstained) for n, p in enumerate(passages, 1)]
         except QAError as error:
-            turn.append({"role": "assistant", "content": render.error_block(error)})
-            return "", [*history, *turn], [*cited, None, None]
-        passages = result.passages or result.closest
-        turn.append({"role": "assistant", "content": render.answer_block(result)})
-        turn += [{"role": "assistant", "content": render.source_block(n, p, mark=not result.abstained)}
-                 for n, p in enumerate(passages, 1)]
-        rated = [{"question": result.question, "passage": asdict(p)} for p in passages]
-        return "", [*history, *turn], [*cited, None, None, *rated]
+            result, replies = None, [render.error_block(error)]
+        except Exception:  # noqa: BLE001 - the edge: the chat says to ask again, and the box stays usable
+            log.exception("The chat failed on %r", message)
+            result, replies = None, [FAILED]
+        turn += [{"role": "assistant", "content": reply} for reply in replies]
+        return "", [*history, *turn], [*cited, {"asked": message}, *ratings(result)]
+
+    def ratings(result: qa.Answer | None) -> list[dict | None]:
+        """What a rating of each reply message records: for the answer, the sources its [n] markers cite; for
+        each source, itself. Small talk, abstentions and errors cite nothing."""
+        if result is None:
+            return [None]
+        shown = result.passages or result.closest
+        numbers = {int(n) for n in MARKER.findall(result.text)} if result.passages else set()
+        per_message = [[p for n, p in enumerate(shown, 1) if n in numbers], *([p] for p in shown)]
+        return [{"question": result.question, "passages": [asdict(p) for p in rated]} if rated else None
+                for rated in per_message]
 
     def rate(cited: list, like: gr.LikeData) -> None:
         entry = cited[like.index] if isinstance(like.index, int) and like.index < len(cited) else None
-        if entry:  # only sources are rated; the answer and the question have no entry
-            feedback.record(feedback_file, entry["question"], Passage(**entry["passage"]), like.liked is True)
+        try:
+            for passage in (entry or {}).get("passages", []):  # questions, small talk and errors record nothing
+                feedback.record(feedback_file, entry["question"], Passage(**passage), like.liked is True)
+        except OSError as error:
+            log.exception("Could not record a rating in %s", feedback_file)
+            gr.Warning(f"Your rating could not be saved ({error.strerror}): {feedback_file} must be writable "
+                       "(or set QA_FEEDBACK_FILE).")
 
     def document_page(request: gr.Request) -> str:
         query = request.query_params
@@ -165,8 +230,10 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
         cited = gr.State([])
         with gr.Row():
             with gr.Column(scale=3, min_width=300):
-                chatbot = gr.Chatbot(label="Answers", height=600, layout="panel", group_consecutive_messages=False,
-                                     feedback_options=("Like", "Dislike"))
+                # autoscroll off: SHOW_ANSWER scrolls to the new answer instead of to the bottom (its last source)
+                chatbot = gr.Chatbot(label="Answers", show_label=False, height=600, layout="panel",
+                                     group_consecutive_messages=False, feedback_options=("Like", "Dislike"),
+                                     autoscroll=False, elem_id="chat")
                 question = gr.Textbox(placeholder="Ask about the EU–Japan Digital Partnership…", show_label=False,
                                       submit_btn=True, autofocus=True, max_lines=4, elem_id="question")
                 gr.Examples(EXAMPLES, inputs=question)
@@ -176,10 +243,10 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
                 until = gr.Textbox(label="Until", placeholder="e.g. 2025-06", elem_id="until")
                 publishers = gr.Dropdown(label="Publishers", multiselect=True, choices=[], elem_id="publishers")
                 documents = gr.Dropdown(label="Documents", multiselect=True, choices=[], elem_id="documents")
-                gr.Markdown("Rate each source with the thumbs under it: ratings go to a file that `qa eval` "
-                            "turns into regression questions.")
+                gr.Markdown("Rate the answer or each source with the thumbs under it (rating the answer rates the "
+                            "sources it cites): ratings go to a file that `qa eval` turns into regression questions.")
         question.submit(chat, [question, chatbot, cited, since, until, publishers, documents],
-                        [question, chatbot, cited], api_visibility="private")
+                        [question, chatbot, cited], api_visibility="private").then(None, js=SHOW_ANSWER)
         chatbot.like(rate, [cited], None, api_visibility="private")
         chatbot.clear(lambda: [], None, cited, api_visibility="private")
         demo.load(filter_choices, None, [publishers, documents], api_visibility="private")
@@ -214,6 +281,25 @@ def launch(demo: gr.Blocks, **options) -> gr.Blocks:
     return demo
 
 
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line of `python app.py` (and `qa serve`): the flag, then this project's variable, then Gradio's
+    own (as Docker images and Spaces set it), then the default."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=_env("QA_HOST", "GRADIO_SERVER_NAME") or "127.0.0.1",
+                        help="Address to listen on. [env: QA_HOST, then GRADIO_SERVER_NAME; default: 127.0.0.1]")
+    parser.add_argument("--port", type=int, default=_env("QA_PORT", "GRADIO_SERVER_PORT") or "7860",
+                        help="Port to listen on. [env: QA_PORT, then GRADIO_SERVER_PORT; default: 7860]")
+    parser.add_argument("--mcp", action="store_true",
+                        help="Also serve the /ask tool to AI assistants as an MCP server at /gradio_api/mcp/. "
+                             "[env: GRADIO_MCP_SERVER=True]")
+    return parser.parse_args(argv)
+
+
+def _env(*names: str) -> str | None:
+    """The value of the first of these environment variables that is set."""
+    return next((os.environ[name] for name in names if os.environ.get(name)), None)
+
+
 def _int(value: str | None) -> int:
     try:
         return int(value or 0)
@@ -222,13 +308,10 @@ def _int(value: str | None) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1", help="Address to listen on. [default: 127.0.0.1]")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", 7860)),
-                        help="Port to listen on. [env: QA_PORT; default: 7860]")
-    args = parser.parse_args()
+    args = arguments()
     try:
         load_index()
     except QAError as error:
         raise SystemExit(f"Error: {error}") from error
-    launch(build_demo(), server_name=args.host, server_port=args.port)
+    # mcp_server=None lets Gradio read GRADIO_MCP_SERVER itself
+    launch(build_demo(), server_name=args.host, server_port=args.port, mcp_server=True if args.mcp else None)

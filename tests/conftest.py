@@ -91,7 +91,11 @@ def ask_in_browser(page, question: str) -> list:
     page.locator("#question textarea").fill(question)
     page.keyboard.press("Enter")
     page.wait_for_function(f"document.querySelectorAll('[data-testid=bot]').length > {before}")
-    answer = replies.nth(before)
-    answer.get_by_text("Sources").or_(answer.get_by_text("Nothing in the documents")).or_(
-        answer.get_by_text("⚠️")).first.wait_for()
+    # the whole turn arrives at once; wait until its first message (an answer, small talk or ⚠️) is rendered
+    page.wait_for_function(f"document.querySelectorAll('[data-testid=bot]')[{before}].innerText.trim().length > 0")
     return [replies.nth(i) for i in range(before, replies.count())]
+
+
+def errors_shown(page) -> int:
+    """How many of Gradio's red "Error" marks (on a component, or as a toast) the page shows."""
+    return page.locator(".toast-body.error, .error").count()
