@@ -122,16 +122,22 @@ def ask(question, k, as_json, since, until, publishers, documents, corpus_dir, i
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="QA_HOST", help="Address to listen on.")
-@click.option("--port", default=7860, show_default=True, envvar="QA_PORT", help="Port to listen on.")
-def serve(host, port) -> None:
+@click.option("--host", default="127.0.0.1", show_default=True, envvar=["QA_HOST", "GRADIO_SERVER_NAME"],
+              help="Address to listen on (0.0.0.0 for every interface). [env: QA_HOST, then GRADIO_SERVER_NAME]")
+@click.option("--port", default=7860, show_default=True, type=int, envvar=["QA_PORT", "GRADIO_SERVER_PORT"],
+              help="Port to listen on. [env: QA_PORT, then GRADIO_SERVER_PORT]")
+@click.option("--mcp", is_flag=True, help="Also serve the question tool to AI assistants as an MCP server at "
+              "/gradio_api/mcp/. [env: GRADIO_MCP_SERVER=True]")
+def serve(host, port, mcp) -> None:
     """Start the web chat (the same as python app.py); the index is built first if needed.
 
     \b
-    Example:
+    Examples:
         qa serve --port 8080
+        GRADIO_SERVER_NAME=0.0.0.0 qa serve
+        qa serve --mcp
     """
-    sys.argv = ["app.py", "--host", host, "--port", str(port)]
+    sys.argv = ["app.py", "--host", host, "--port", str(port), *(["--mcp"] if mcp else [])]
     runpy.run_path(str(config.REPOSITORY / "app.py"), run_name="__main__")
 
 

@@ -1,15 +1,23 @@
-"""The web chat: the real app on localhost, over the real index, asked through gradio_client."""
+"""The web chat: the real app on localhost, over the real index, asked through gradio_client; `qa serve` as
+people start it (Gradio's environment variables, --mcp) with a real MCP client."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
+import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from gradio_client import Client
 
+import qa
 from qa import render
 from qa.answer import NOTHING_FOUND, Answer
 from qa.documents import Document
@@ -58,6 +66,10 @@ def client(url) -> Client:
 
 def ask(client: Client, question: str) -> str:
     return client.predict(question, api_name="/ask")
+
+
+CO_CHAIR = "Who co-chaired the third Digital Partnership Council?"
+SECOND_COUNCIL = "2024-05-01-second-digital-partnership-council.md"
 
 
 def test_answers_with_a_cited_highlighted_source(client):
@@ -125,6 +137,132 @@ def test_a_capture_with_markdown_emphasis_answers_without_asterisks(client):
     reply = ask(client, DG_CONNECT)  # its answer is "**the European Commission (EC)'s ... (DG Connect)**"
     assert "DG Connect" in reply
     assert "**" not in reply
+
+
+def test_the_api_reads_a_follow_up_with_the_history_it_is_given(client):
+    alone = client.predict("And the second one?", api_name="/ask")
+    followed = client.predict(question="And the second one?", history=[CO_CHAIR], api_name="/ask")
+
+    assert "Following on from" not in alone
+    assert f"Following on from: {CO_CHAIR}" in followed and "Kono" in followed
+
+
+def test_the_api_takes_documents_and_keeps_the_older_positional_calls(client):
+    narrowed = client.predict(question="Who co-chaired the council?", documents=[SECOND_COUNCIL], api_name="/ask")
+    positional = client.predict(CO_CHAIR, "2025", "", ["European Commission"], api_name="/ask")
+
+    assert "Kono" in narrowed and "Henna Virkkunen" not in narrowed
+    sources = narrowed.split('<div class="source">')[1:]
+    assert sources and all("Second Meeting of the Japan-EU Digital Partnership Council" in s for s in sources)
+    assert "Henna Virkkunen" in positional
+
+
+def test_an_unexpected_failure_is_a_message_to_ask_again_not_a_traceback(client, monkeypatch, caplog):
+    def failing(*args, **kwargs):
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(qa, "answer", failing)  # the app runs in this process and calls qa.answer per question
+    reply = ask(client, CO_CHAIR)
+
+    assert "Something went wrong" in reply and "ask again" in reply
+    assert "disk is on fire" not in reply and "Traceback" not in reply
+    assert "the disk is on fire" in caplog.text
+
+
+# --- starting the server: flags, QA_* and Gradio's variables, MCP ---------------------------------
+
+PRECEDENCE = {  # environment, arguments -> host, port
+    "defaults": ({}, [], "127.0.0.1", 7860),
+    "gradio's variables": ({"GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": "8001"}, [], "0.0.0.0", 8001),
+    "QA_* over gradio's": ({"GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": "8001", "QA_HOST": "::1",
+                            "QA_PORT": "8002"}, [], "::1", 8002),
+    "flags over both": ({"GRADIO_SERVER_PORT": "8001", "QA_PORT": "8002", "QA_HOST": "::1"},
+                        ["--host", "10.0.0.1", "--port", "8003"], "10.0.0.1", 8003),
+}
+SERVER_VARIABLES = ("QA_HOST", "QA_PORT", "GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT")
+
+
+@pytest.mark.parametrize(("environment", "flags", "host", "port"), PRECEDENCE.values(), ids=PRECEDENCE.keys())
+def test_host_and_port_come_from_the_flag_then_qa_then_gradio_variables(monkeypatch, environment, flags, host,
+                                                                        port):
+    from qa import cli
+
+    for name in SERVER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    started = []
+    monkeypatch.setattr(cli.runpy, "run_path", lambda path, run_name: started.append(list(sys.argv)))
+
+    result = CliRunner().invoke(cli.main, ["serve", *flags])
+    served = app.arguments(started[0][1:])
+
+    assert result.exit_code == 0, result.output
+    assert (served.host, served.port) == (host, port)  # what qa serve hands to app.py
+    direct = app.arguments(flags)  # and python app.py on its own
+    assert (direct.host, direct.port) == (host, port)
+
+
+def test_a_port_that_is_not_a_number_is_refused_with_its_name(monkeypatch, capsys):
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "http")
+    with pytest.raises(SystemExit):
+        app.arguments([])
+    assert "invalid int value: 'http'" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def served(workspace):
+    """`qa serve --mcp` in its own process, told where to listen only by Gradio's own environment variables."""
+    port = free_port()
+    environment = {name: value for name, value in os.environ.items() if name not in SERVER_VARIABLES}
+    environment |= workspace | {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+                                "HF_HUB_OFFLINE": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--mcp"], env=environment,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"qa serve did not listen on GRADIO_SERVER_PORT {port}: {server.stderr.read()[-2000:]}")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_qa_serve_listens_where_gradios_variables_say(served):
+    reply = Client(served, verbose=False).predict(CO_CHAIR, api_name="/ask")
+    assert "Henna Virkkunen" in reply
+
+
+def test_qa_serve_mcp_offers_the_question_tool_to_an_mcp_client(served):
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    async def session_with_the_server():
+        async with streamablehttp_client(served + "gradio_api/mcp/") as (read, write, _):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                tools = (await session.list_tools()).tools
+                called = await session.call_tool("ask", {"question": CO_CHAIR})
+                return tools, called
+
+    with ThreadPoolExecutor(1) as thread:  # a thread of its own: Playwright's tests leave an event loop running here
+        tools, called = thread.submit(asyncio.run, session_with_the_server()).result(timeout=120)
+
+    tool = next(tool for tool in tools if tool.name == "ask")
+    assert "EU–Japan Digital Partnership" in tool.description
+    properties = tool.inputSchema["properties"]
+    assert {"question", "since", "until", "publishers", "documents", "history"} <= set(properties)
+    assert "follow-up" in properties["history"]["description"] and tool.inputSchema["required"] == ["question"]
+    assert not called.isError
+    assert "Henna Virkkunen" in called.content[0].text
 
 
 # --- questions people paste -----------------------------------------------------------------------
