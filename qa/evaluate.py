@@ -2,7 +2,9 @@
 
 Question file: JSONL with kinds "fact" (answers: any string counts), "multi" (answers_all: one list
 per fact, coverage@k is the share found) and "out_of_scope" (the assistant should abstain); or a
-feedback file of thumbs up/down (qa.feedback), whose helpful sources become "fact" questions.
+feedback file of thumbs up/down (qa.feedback), whose helpful sources become "fact" questions. A question
+may carry "history", the conversation's earlier questions (oldest first), which this project reads it
+with; the baselines, which keep no conversation, search the question alone.
 A passage hits when it contains an accepted answer, compared lower-cased with whitespace folded.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -51,7 +54,8 @@ def run(questions_path: str | Path, *, k: int, corpus_dir: Path, index_dir: Path
     questions = load_questions(questions_path)
     embedder = config.embedder()
     index = open_index(corpus_dir, index_dir, embedder)
-    systems: list[tuple[str, Callable[[str], Outcome]]] = [("this project", lambda q: _ask(index, q, k))]
+    systems: list[tuple[str, Callable[[dict], Outcome]]] = [
+        ("this project", lambda q: ask(index, q["question"], k, history=q.get("history", ())))]
     if baselines:
         chunks = fixed_size_chunks(corpus_dir)
         systems += [
@@ -60,10 +64,10 @@ def run(questions_path: str | Path, *, k: int, corpus_dir: Path, index_dir: Path
         ]
     results = []
     for name, system in systems:
-        system(questions[0]["question"])  # warm up: the first call pays for lazy loading
+        system(questions[0])  # warm up: the first call pays for lazy loading
         result = Result(name)
         for question in questions:
-            outcome = system(question["question"])
+            outcome = system(question)
             outcome.question = question
             result.outcomes.append(outcome)
         results.append(result)
@@ -178,32 +182,33 @@ def fixed_size_chunks(corpus_dir: Path, size: int = BASELINE_CHARS, overlap: int
     return chunks
 
 
-def _ask(index: Index, question: str, k: int) -> Outcome:
+def ask(index: Index, question: str, k: int, *, history: Sequence[str] = ()) -> Outcome:
+    """What this project did with question (asked after history, when there is one), timed."""
     started = time.perf_counter()
-    result: Answer = answer(question, k, index=index)
+    result: Answer = answer(question, k, history=tuple(history), index=index)
     seconds = time.perf_counter() - started
     shown = result.passages or result.closest  # ranking quality is scored even where the answer abstains
     return Outcome({}, [p.text for p in shown], result.text, result.abstained, seconds)
 
 
-def _bm25_baseline(chunks: list[str], k: int) -> Callable[[str], Outcome]:
+def _bm25_baseline(chunks: list[str], k: int) -> Callable[[dict], Outcome]:
     retriever = keyword_index(chunks, stem=False, stopwords="en")  # the plain recipe: bm25s's defaults
 
-    def search(question: str) -> Outcome:
+    def search(question: dict) -> Outcome:  # the question alone: this baseline keeps no conversation
         started = time.perf_counter()
-        scores = retriever.get_scores(tokens(question, stem=False, stopwords="en"))
+        scores = retriever.get_scores(tokens(question["question"], stem=False, stopwords="en"))
         top = np.argsort(-scores)[:k]
         return Outcome({}, [chunks[i] for i in top], None, False, time.perf_counter() - started)
 
     return search
 
 
-def _dense_baseline(chunks: list[str], embedder: Embedder, k: int) -> Callable[[str], Outcome]:
+def _dense_baseline(chunks: list[str], embedder: Embedder, k: int) -> Callable[[dict], Outcome]:
     dense = flat_index(embedder.embed(chunks))
 
-    def search(question: str) -> Outcome:
+    def search(question: dict) -> Outcome:
         started = time.perf_counter()
-        _, ids = dense.search(embedder.embed([question]), k)
+        _, ids = dense.search(embedder.embed([question["question"]]), k)
         return Outcome({}, [chunks[i] for i in ids[0] if i >= 0], None, False, time.perf_counter() - started)
 
     return search

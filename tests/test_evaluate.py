@@ -51,3 +51,28 @@ def test_qa_eval_prints_the_project_and_both_baselines(tmp_path, index_dir, monk
     for column in ("this project", "BM25, 1000-char chunks", "dense, 1000/200 chunks"):
         assert column in result.output
     assert "answer-hit@1" in result.output and "abstains on out_of_scope" in result.output
+
+
+def test_qa_eval_reads_a_question_with_its_history_and_the_baselines_without(tmp_path, index_dir, monkeypatch):
+    from qa import evaluate
+
+    questions = tmp_path / "q.jsonl"
+    rows = [
+        {"id": "f", "kind": "fact", "history": ["Who leads the Japanese side of the 6G MIRAI-HARMONY project?"],
+         "question": "What is its budget?", "answers": ["100 million yen per year"]},
+        {"id": "a", "kind": "fact", "question": "Who co-chaired the third Digital Partnership Council?",
+         "answers": ["Henna Virkkunen"]},
+    ]
+    questions.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    asked = []
+    real_answer = evaluate.answer
+    monkeypatch.setattr(evaluate, "answer", lambda question, k, **options: asked.append((question, options))
+                        or real_answer(question, k, **options))
+
+    results = evaluate.run(questions, k=5, corpus_dir=CORPUS, index_dir=index_dir)
+
+    histories = {question: options["history"] for question, options in asked}
+    assert histories["What is its budget?"] == tuple(rows[0]["history"])
+    assert histories["Who co-chaired the third Digital Partnership Council?"] == ()
+    assert [o.question["id"] for r in results for o in r.outcomes] == ["f", "a"] * 3  # the baselines score it too
+    assert evaluate.first_hit(results[0].outcomes[0]) is not None  # read with its history, it finds the budget
