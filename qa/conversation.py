@@ -2,7 +2,7 @@
 
 People chat in follow-ups: after "Who co-chaired the third Digital Partnership Council?" they ask "And the
 second one?" or "Where did it take place?". Such a question is searched together with the one it follows
-(retrieve.search's context: its terms and vector are carried over at a lower weight), while a question that
+(retrieve.search's context: its terms, vector and keyword scores are carried over), while a question that
 stands on its own is searched as it is, so a change of topic is never dragged back. Greetings, thanks and
 requests for help get a reply saying what the assistant covers instead of "Nothing in the documents".
 """
@@ -50,7 +50,7 @@ class Reading:
     """How a message is understood: what to search, and what it was read together with."""
 
     question: str  # the message, to be searched (typos corrected, if any)
-    context: str = ""  # the earlier question(s) it leans on, searched with it at a lower weight
+    context: str = ""  # the earlier question(s) it leans on, searched with it
     follows: str = ""  # the earlier question shown as "Following on from: ..."
     corrected: str = ""  # question, when its typos were corrected: shown as "Showing results for: ..."
 
