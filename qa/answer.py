@@ -11,17 +11,13 @@ from qa import config, conversation
 from qa.chunks import ABBREVIATIONS, split_sentences
 from qa.conversation import Reading
 from qa.index import Index, open_index
+from qa.numbers import CARDINALS, ORDINALS, PINNED_NUMBER
 from qa.retrieve import WORD, Filters, Passage, clean_history, clean_question, cut_notice, is_statement, search
 
 NOTHING_FOUND = "Nothing in the documents answers this question."
 NO_DOCUMENT_MATCHES = "No document matches the filters (dates, publishers, documents); widen or remove them."
 MAX_SENTENCES = 3
 CHECKED = 5  # what a question pins (a number, an amount of money) must be in one of this many best passages
-CARDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
-ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
-            "eleventh", "twelfth")
-PINNED_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?:st|nd|rd|th)?(?!\w)"  # 2026, 1,000, 2.5, 28th
-                           rf"|\b(?:{'|'.join(ORDINALS[1:])})\b", re.IGNORECASE)  # second, ... (not first)
 MONEY_QUESTION = re.compile(
     r"\bhow much (?:money|funding|funds|financing|investment|capital)\b|\b(?:what|which) (?:amount|budget|sum)\b"
     r"|\bhow much\b.*\b(?:invest|spen[dt]|pa(?:y|id)|costs?\b|commit|fund|allocat|contribut|lend|lent|loan)",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from qa import spelling
 from qa.index import Index, query_terms
+from qa.numbers import PINNED_NUMBER
 
 # A question leans on the one before when it opens as a continuation ("And ...", "What about ..."), refers back
 # with a pronoun ("its budget", "Where will it take place?") or is too short to say what it is about ("Semiconductors?").
@@ -38,6 +39,9 @@ SMALL_TALK = {
 }
 SMALL_TALK_PATTERNS = {kind: re.compile(rf"(?:{words})(?: (?:there|again|all|bot|assistant|everyone))?",
                                         re.IGNORECASE) for kind, words in SMALL_TALK.items()}
+SMALL_TALK_ORDER = ("help", "thanks", "goodbye", "greeting")  # "hi, what can you do?" asks for help
+# The words of small talk, to read "helo", "thnaks" and "what cna you do" as they were meant
+SMALL_TALK_WORDS = sorted({word for words in SMALL_TALK.values() for word in re.findall(r"[a-z]{3,}", words)})
 EXAMPLES = (
     "Who co-chaired the third Digital Partnership Council?",
     "Who leads the 6G MIRAI-HARMONY project?",
@@ -56,13 +60,33 @@ class Reading:
 
 
 def small_talk(message: str) -> str:
-    """The kind of small talk message is ("greeting", "thanks", "help", "goodbye"), or "" for a question."""
+    """The kind of small talk message is ("greeting", "thanks", "help", "goodbye"), or "" for a question.
+
+    A message is small talk when it is made of small-talk phrases only ("Thanks, that helps!", "hi, what can you
+    do?"), its words read with one typo allowed ("helo", "thnaks"); the help it asks for counts first.
+    """
     text = " ".join(re.sub(r"[^\w'?]+", " ", message.casefold()).split()).strip()
     text = re.sub(r"(?<=\w)\s*\?+$", "", text)  # "what can you do?" as "what can you do"; a lone "?" stays
-    for kind, pattern in SMALL_TALK_PATTERNS.items():
-        if pattern.fullmatch(text):
-            return kind
-    return ""
+    if len(text) > 60:
+        return ""
+    text = " ".join(_small_talk_word(word) for word in text.split())
+    phrases = "|".join(f"(?:{pattern.pattern})" for pattern in SMALL_TALK_PATTERNS.values())
+    if not re.fullmatch(rf"(?:{phrases})(?: (?:{phrases}))*", text, re.IGNORECASE):
+        return ""
+    kinds = {kind for kind, pattern in SMALL_TALK_PATTERNS.items()
+             if re.search(rf"(?<!\w)(?:{pattern.pattern})(?!\w)", text, re.IGNORECASE)}
+    return next(kind for kind in SMALL_TALK_ORDER if kind in kinds)
+
+
+def _small_talk_word(word: str) -> str:
+    """word, or the small-talk word one edit from it ("helo": "hello", "cna": "can")."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    if len(word) < 3 or word in SMALL_TALK_WORDS or not word.isascii():
+        return word
+    found = process.extractOne(word, SMALL_TALK_WORDS, scorer=OSA.distance, score_cutoff=1)
+    return found[0] if found else word
 
 
 def small_talk_reply(kind: str, index: Index) -> str:
@@ -82,10 +106,12 @@ def small_talk_reply(kind: str, index: Index) -> str:
 
 def understand(question: str, history: Sequence[str], index: Index) -> Reading:
     """question as it will be searched: its typos corrected (qa.spelling), read with the earlier questions it
-    leans on (read), theirs corrected too."""
+    leans on (read), theirs corrected too, less their numbers when question pins one of its own."""
     reading = read(question, history)
     fixed = spelling.correct(question, index)
     context = spelling.correct(reading.context, index) if reading.context else ""
+    if PINNED_NUMBER.search(question):  # a number of its own replaces theirs: "And the second one?" after "the third"
+        context = " ".join(PINNED_NUMBER.sub(" ", context).split())
     return Reading(fixed, context, reading.follows, corrected=fixed if fixed != question else "")
 
 

@@ -30,9 +30,9 @@ KEYWORD_WEIGHT = 0.35  # BM25
 IN_CONTEXT_WEIGHT = 0.3  # against the closest sentence embedded after its title and heading
 TITLE_WEIGHT = 0.2  # subtracted: against the document's title alone, so the in-context score counts what the
                     # sentence adds to its title, not how well the title alone matches
-CARRIED_WEIGHT = 1.0  # a follow-up's earlier question, searched with it: its vector and BM25 scores added at this
-                      # weight; follow-up hit@3 0.90 at 0.3-0.5, 0.93 from 0.7 to 2.0, topic changes 0.96 at all
-                      # (bench/chat, BENCHMARKS.md)
+CARRIED_WEIGHT = 0.7  # a follow-up's earlier question, searched with it: its vector and BM25 scores added at this
+                      # weight. Follow-up hit@3 / hit@1: 0.90 / 0.70 at 0.5, 0.93 / 0.73 at 0.7 and at 1.0;
+                      # topic changes 0.96 / 0.91 at each (bench/chat, BENCHMARKS.md)
 ANSWER_TYPE_WEIGHT = 0.1  # added: the chunk, or the sentence to quote, holds a date and the question asks "when"
 SAME_DOCUMENT_PENALTY = 0.05  # off a passage's fused score for its document's 1st passage already shown, 0.1 more
                               # for the 2nd, 0.15 more for the 3rd, ... (diverse)

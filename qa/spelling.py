@@ -7,9 +7,10 @@ the corpus word fewest edits away (rapidfuzz, optimal string alignment: a swap o
 edit), the most frequent of equals. rapidfuzz scans the vocabulary for each unknown word instead of
 building SymSpell's table of deletions first: 25 ms a word at 100,000 distinct words, against 11 s and
 400 MB to build the table there (BENCHMARKS.md), and nothing to build for a corpus the size of this one. A
-capitalised word inside a sentence is a name, and is corrected only to a word the corpus writes as a
-name: "Harmoney" to "HARMONY", but "Macron" never to "micron", so a name no document mentions is still
-refused as such (answer.unknown_names).
+capitalised word inside a sentence may be a name, and is corrected by one edit at most ("Sumit",
+"Transfomation", "Harmoney"), or by two only to a word the corpus writes as a name ("Virkunnen"): a name
+no document mentions is seldom one edit from a word they hold, and stays to be refused as such
+(answer.unknown_names).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Speller:
         distance = 2 if len(lower) >= LONG_WORD else 1
         near = [(edits, term) for term, edits, _ in process.extract(lower, self.words, scorer=OSA.distance,
                                                                       score_cutoff=distance, limit=None)
-                if not is_name or term in self.names]
+                if not is_name or edits == 1 or term in self.names]
         # the fewest edits; of equals, the typed first letter (typos seldom hit it: "chared" is "chaired", not
         # "shared"), then the commonest word
         near.sort(key=lambda found: (found[0], found[1][0] != lower[0], -self.counts[found[1]]))

@@ -66,13 +66,15 @@ def test_an_off_topic_question_after_an_on_topic_one_is_still_refused(index):
 @pytest.mark.parametrize("message, kind", [("hi", "greeting"), ("Hello there!", "greeting"), ("thanks!", "thanks"),
                                            ("Thank you very much", "thanks"), ("help", "help"),
                                            ("What can you do?", "help"), ("bye", "goodbye"),
-                                           ("ありがとうございます", "thanks"), ("?", "help")])
+                                           ("ありがとうございます", "thanks"), ("?", "help"),
+                                           ("Thanks, that helps!", "thanks"), ("hi, what can you do?", "help"),
+                                           ("helo", "greeting"), ("thnaks", "thanks"), ("what cna you do", "help")])
 def test_small_talk_is_recognised(message, kind):
     assert small_talk(message) == kind
 
 
 @pytest.mark.parametrize("message", [CO_CHAIR, "Hi, who leads the MIRAI-HARMONY project?", "thanks for the data act?",
-                                     "help with semiconductors"])
+                                     "help with semiconductors", "what can they do", "who are they"])
 def test_a_question_is_not_small_talk(message):
     assert small_talk(message) == ""
 

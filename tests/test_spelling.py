@@ -32,11 +32,14 @@ def test_real_words_names_and_other_scripts_are_left_alone(index, question):
     assert correct(question, index) == question
 
 
-def test_a_name_is_corrected_only_to_a_name():
-    speller = Speller(["The Micron plant. It reads micron sizes, micron by micron.", "Dr Tanaka spoke."])
+def test_a_capitalised_word_is_corrected_by_two_edits_only_to_a_name():
+    speller = Speller(["The plant reads micrometre sizes, micrometre by micrometre.", "Dr Virkkunen spoke.",
+                       "The summit was held in Tokyo."])
 
-    assert speller.correct("What did Macron say?") == "What did Macron say?"  # "micron" is no name here
-    assert speller.correct("What did Tanakka say?") == "What did Tanaka say?"
+    assert speller.correct("What did Micrnmtre say?") == "What did Micrnmtre say?"  # two edits, no name
+    assert speller.correct("the micrnmtre sizes") == "the micrometre sizes"  # in lower case, a word
+    assert speller.correct("What did Virkunnen say?") == "What did Virkkunen say?"  # two edits, a name
+    assert speller.correct("Where was the Sumit held?") == "Where was the Summit held?"  # one edit
     assert speller.correct("macrn sizes") == "macrn sizes"  # two edits from a 5-letter word: too far to guess
 
 
