@@ -5,8 +5,8 @@ A word is taken for a typo only when the corpus does not hold it and it is not a
 "tall" in "How tall is Mount Everest?" is left alone, however close it comes to "talk". The correction is
 the corpus word fewest edits away (rapidfuzz, optimal string alignment: a swap of two letters is one
 edit), the most frequent of equals. rapidfuzz scans the vocabulary for each unknown word instead of
-building SymSpell's table of deletions first: 25 ms a word at 100,000 distinct words, against 11 s and
-400 MB to build the table there (BENCHMARKS.md), and nothing to build for a corpus the size of this one. A
+building SymSpell's table of deletions first: 25 ms a word at 100,000 distinct words, against 16 s and
+370 MB to build the table there (python -m bench.spelling), and nothing to build for any corpus. A
 capitalised word inside a sentence may be a name, and is corrected by one edit at most ("Sumit",
 "Transfomation", "Harmoney"), or by two only to a word the corpus writes as a name ("Virkunnen"): a name
 no document mentions is seldom one edit from a word they hold, and stays to be refused as such
