@@ -80,29 +80,30 @@ def read_document(path: Path, doc_id: str | None = None, described: dict[str, st
         UnsupportedFormat: the file's suffix has no reader.
         UnreadableDocument: the file is empty, binary, too large or fails to parse.
     """
+    name = doc_id or path.name  # what messages call the file: in a corpus, its path there ("sub/a.txt")
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise UnsupportedFormat(
-            f"{path.name}: unsupported format {suffix or '(none)'}; use one of {', '.join(SUFFIXES)}"
+            f"{name}: unsupported format {suffix or '(none)'}; use one of {', '.join(SUFFIXES)}"
         )
     try:
         size = path.stat().st_size  # before reading: a 50 GB log is refused without loading it
         if size > MAX_FILE_BYTES:
             raise UnreadableDocument(
-                f"{path.name}: {size / 1e6:.0f} MB is larger than the "
+                f"{name}: {size / 1e6:.0f} MB is larger than the "
                 f"{MAX_FILE_BYTES / 1e6:.0f} MB limit; split it into smaller documents"
             )
         data = path.read_bytes()
     except OSError as error:  # e.g. removed since the folder was listed, or a broken link
-        raise UnreadableDocument(f"{path.name}: cannot read the file ({error.strerror})") from error
+        raise UnreadableDocument(f"{name}: cannot read the file ({error.strerror})") from error
     reader = _read_pdf if suffix == ".pdf" else _read_html if suffix in (".html", ".htm") else _read_text
-    own, text = reader(data, path.name)
+    own, text = reader(data, name)
     metadata = (described or {}) | {key: value for key, value in own.items() if value}
     text = text.strip()
     if not text:
-        raise UnreadableDocument(f"{path.name}: no text found (empty, or a scanned PDF without a text layer)")
+        raise UnreadableDocument(f"{name}: no text found (empty, or a scanned PDF without a text layer)")
     return Document(
-        doc_id=doc_id or path.name,
+        doc_id=name,
         text=text,
         title=metadata.get("title") or own_title(text) or path.stem,
         publisher=metadata.get("publisher", ""),
@@ -250,6 +251,15 @@ def _read_text(data: bytes, name: str) -> tuple[dict[str, str], str]:
         header = yaml.safe_load(match.group(1))
     except yaml.YAMLError as error:
         raise UnreadableDocument(f"{name}: the metadata header between '---' lines is not valid YAML ({error})")
+    except ValueError as error:  # a date or time YAML reads as one but no calendar has: 2025-02-30, 25:00
+        raise UnreadableDocument(
+            f"{name}: the metadata header between '---' lines holds an impossible date or time ({error}); "
+            "write dates as YYYY-MM-DD"
+        ) from None
+    except RecursionError:  # PyYAML's parser recurses once per level of nesting: "[[[[...]]]]"
+        raise UnreadableDocument(
+            f"{name}: the metadata header between '---' lines is nested too deeply; write it as 'key: value' lines"
+        ) from None
     if not isinstance(header, dict):
         raise UnreadableDocument(f"{name}: the metadata header must be 'key: value' lines")
     metadata = {key: _as_text(header[key]) for key in METADATA_KEYS if header.get(key) is not None}
@@ -306,6 +316,8 @@ def own_title(text: str) -> str:
     """
     for block in re.split(r"\n[ \t]*\n", text.strip()):
         lines = [line.strip() for line in block.splitlines()]
+        if not lines:  # between two blank lines in a row
+            continue
         first = lines[0].strip(" #*")
         if lines[0].startswith("#"):
             return first[:MAX_TITLE_CHARS]
@@ -335,12 +347,13 @@ def dateline(text: str) -> str:
 
 def _as_day(date: str) -> str:
     """"23 January 2019", "May 1, 2024", "1st May 2024" or "2019-01-23" as 2019-01-23; "" for no real day."""
-    words = re.findall(r"\d+|[^\W\d]+", date.lower())
+    # casefold, not lower: FULL_DATE ignores case as Unicode does, so "ſep" (a long s) is a "sep" it matched
+    words = re.findall(r"\d+|[^\W\d]+", date.casefold())
     if all(word.isdigit() for word in words):
         year, month, day = (int(word) for word in words)
     else:
         day, year = (int(word) for word in words if word.isdigit())
-        month = next(MONTHS.index(word[:3]) + 1 for word in words if word[:3] in MONTHS)
+        month = next((MONTHS.index(word[:3]) + 1 for word in words if word[:3] in MONTHS), 0)
     try:
         return dt.date(year, month, day).isoformat()
     except ValueError:  # 31 February

@@ -421,6 +421,10 @@ BAD_FILES = {
     "empty-pdf": ("empty.pdf", b""),
     "docx": ("report.docx", b"PK\x03\x04 pretend this is a Word file"),
     "no-suffix": ("README", b"Some text without a suffix."),
+    # YAML reads these as dates and times no calendar has, or recurses once per bracket: ValueError, RecursionError
+    "impossible-date-header": ("feb30.md", b"---\ndate: 2025-02-30\n---\nText about chips.\n"),
+    "impossible-time-header": ("hour25.md", b"---\ndate: 2025-05-12 25:00:00\n---\nText about chips.\n"),
+    "deeply-nested-header": ("nested.md", b"---\ntitle: " + b"[" * 5000 + b"]" * 5000 + b"\n---\nText.\n"),
 }
 
 
@@ -507,6 +511,32 @@ def test_documents_in_subfolders_get_posix_ids(tmp_path):
     documents, _ = read_corpus(tmp_path)
 
     assert [d.doc_id for d in documents] == ["2025/may/council.md"]
+
+
+def test_a_bad_file_in_a_subfolder_is_skipped_by_its_path_in_the_corpus(tmp_path):
+    (tmp_path / "2025").mkdir()
+    (tmp_path / "2025" / "empty.md").write_bytes(b"")
+
+    _, skipped = read_corpus(tmp_path)
+
+    assert skipped[0].reason.startswith("2025/empty.md: ")  # not just "empty.md": which one?
+
+
+@pytest.mark.parametrize(
+    "text, title, date",
+    [
+        ("Short line\nAnother short line\n\n\n\nThe body of the text.", "Short line", ""),  # blank lines in a row
+        ("Brussels, 1 ſept 2020 - The body of the text.", "Brussels, 1 ſept 2020 - The body of the text.", "2020-09-01"),
+    ],
+    ids=["blank-lines-in-a-row", "long-s-in-a-month"],  # both once raised (IndexError, StopIteration)
+)
+def test_a_title_and_date_are_found_in_text_that_once_broke_them(tmp_path, text, title, date):
+    path = tmp_path / "odd.txt"
+    path.write_text(text, encoding="utf-8")
+
+    document = read_document(path)
+
+    assert (document.title, document.date) == (title, date)
 
 
 def test_every_format_in_one_corpus(tmp_path):
