@@ -12,7 +12,17 @@ from qa.chunks import ABBREVIATIONS, split_sentences
 from qa.conversation import Reading
 from qa.index import Index, open_index
 from qa.numbers import CARDINALS, ORDINALS, PINNED_NUMBER
-from qa.retrieve import WORD, Filters, Passage, clean_history, clean_question, cut_notice, is_statement, search
+from qa.retrieve import (
+    WORD,
+    Filters,
+    Passage,
+    check_k,
+    clean_history,
+    clean_question,
+    cut_notice,
+    is_statement,
+    search,
+)
 
 NOTHING_FOUND = "Nothing in the documents answers this question."
 NO_DOCUMENT_MATCHES = "No document matches the filters (dates, publishers, documents); widen or remove them."
@@ -67,11 +77,12 @@ def answer(
     When they allow none, the answer abstains with NO_DOCUMENT_MATCHES.
 
     Raises:
-        BadQuestion: the question has no words to search for.
+        BadQuestion: the question has no words to search for, or k is below 1.
         BadFilter: a date is not a year, a month or a day, or since is after until.
     """
     notice = cut_notice(question)  # checks the question before opening the index, which may mean building it
     question = clean_question(question)
+    check_k(k)
     filters = Filters.of(since, until, publishers, documents)
     history = clean_history(history)
     index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.embedder())

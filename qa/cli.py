@@ -74,7 +74,7 @@ def index(corpus_dir, index_dir, model, precision) -> None:
 
 @main.command()
 @click.argument("question")
-@click.option("-k", default=5, show_default=True, help="How many passages to return.")
+@click.option("-k", default=5, show_default=True, type=click.IntRange(min=1), help="How many passages to return.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer and passages as JSON.")
 @click.option("--since", metavar="DATE", help="Only documents dated on or after DATE: 2025, 2025-05 or 2025-05-12.")
 @click.option("--until", metavar="DATE", help="Only documents dated on or before DATE: 2024, 2024-05 (to its end) "

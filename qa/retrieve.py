@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ NOT_A_STATEMENT = 2.0  # taken off a heading's, label's or lead-in's quote score
 UNFINISHED_LINE = 0.15  # taken off a longer line without a full stop, e.g. a slide's (BENCHMARKS.md)
 WORD = re.compile(r"\w+")
 QUESTION_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
-DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")  # YYYY, YYYY-MM or YYYY-MM-DD
+DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)  # YYYY, YYYY-MM or YYYY-MM-DD, in 0-9
 DATE_FORMS = "a year (2025), a month (2025-05) or a day (2025-05-12)"
 # A question asking for a date ("When ...", "Since when ...", "On what date ...") and a date in a text
 WHEN_QUESTION = re.compile(r"^\W*(?:(?:and|since|until|by|about)\s+)*when\b|\b(?:what|which) (?:date|day|month|year)\b",
@@ -76,7 +77,9 @@ class Filters:
         Raises:
             BadFilter: a date is not a year, a month or a day, or the start is after the end.
         """
-        return cls((since or "").strip(), (until or "").strip(), _names(publishers), _names(documents))
+        # NFKC: a date typed in full-width digits ("２０２５", as Japanese keyboards do) is the same date
+        since, until = (unicodedata.normalize("NFKC", date or "").strip() for date in (since, until))
+        return cls(since, until, _names(publishers), _names(documents))
 
     @property
     def first_day(self) -> str:
@@ -179,12 +182,13 @@ def retrieve(
         documents: only these documents (doc_ids, as in Passage.doc_id).
 
     Raises:
-        BadQuestion: the query has no words to search for.
+        BadQuestion: the query has no words to search for, or k is below 1.
         BadFilter: a date is not a year, a month or a day, or since is after until.
     """
     if notice := cut_notice(query):  # checks the query before opening the index, which may mean building it
         log.warning(notice)
     query = clean_question(query)
+    check_k(k)
     filters = Filters.of(since, until, publishers, documents)
     index = index or open_index(config.corpus_dir(corpus_dir), config.index_dir(index_dir), config.embedder())
     reading = conversation.understand(query, clean_history(history), index)
@@ -299,6 +303,12 @@ def asks_for_date(query: str, context: str = "") -> bool:
     if WHEN_QUESTION.search(query):
         return True
     return bool(context) and not QUESTION_WORD.search(query) and WHEN_QUESTION.search(context) is not None
+
+
+def check_k(k: int) -> None:
+    """Raise BadQuestion unless k, how many passages to return, is a whole number of at least 1."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise BadQuestion(f"k is how many passages to return: give a whole number of 1 or more, not {k!r}.")
 
 
 def clean_history(history: Sequence[str]) -> list[str]:
