@@ -39,6 +39,10 @@ SMALL_TALK = {
 }
 SMALL_TALK_PATTERNS = {kind: re.compile(rf"(?:{words})(?: (?:there|again|all|bot|assistant|everyone))?",
                                         re.IGNORECASE) for kind, words in SMALL_TALK.items()}
+_PHRASE = "|".join(f"(?:{pattern.pattern})" for pattern in SMALL_TALK_PATTERNS.values())
+SMALL_TALK_MESSAGE = re.compile(rf"(?:{_PHRASE})(?: (?:{_PHRASE}))*", re.IGNORECASE)  # phrases in a row, only
+SMALL_TALK_IN = {kind: re.compile(rf"(?<!\w)(?:{pattern.pattern})(?!\w)", re.IGNORECASE)
+                 for kind, pattern in SMALL_TALK_PATTERNS.items()}  # each kind as whole words inside a message
 SMALL_TALK_ORDER = ("help", "thanks", "goodbye", "greeting")  # "hi, what can you do?" asks for help
 # The words of small talk, to read "helo", "thnaks" and "what cna you do" as they were meant
 SMALL_TALK_WORDS = sorted({word for words in SMALL_TALK.values() for word in re.findall(r"[a-z]{3,}", words)})
@@ -70,11 +74,9 @@ def small_talk(message: str) -> str:
     if len(text) > 60:
         return ""
     text = " ".join(_small_talk_word(word) for word in text.split())
-    phrases = "|".join(f"(?:{pattern.pattern})" for pattern in SMALL_TALK_PATTERNS.values())
-    if not re.fullmatch(rf"(?:{phrases})(?: (?:{phrases}))*", text, re.IGNORECASE):
+    if not SMALL_TALK_MESSAGE.fullmatch(text):
         return ""
-    kinds = {kind for kind, pattern in SMALL_TALK_PATTERNS.items()
-             if re.search(rf"(?<!\w)(?:{pattern.pattern})(?!\w)", text, re.IGNORECASE)}
+    kinds = {kind for kind, pattern in SMALL_TALK_IN.items() if pattern.search(text)}
     return next(kind for kind in SMALL_TALK_ORDER if kind in kinds)
 
 
