@@ -10,11 +10,14 @@ import io
 import itertools
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from qa.dates import MONTH as MONTH  # re-exported: others import it from here; qa.dates is its home
+from qa.dates import find_dates
 from qa.errors import UnreadableDocument, UnsupportedFormat
 
 log = logging.getLogger(__name__)
@@ -30,24 +33,22 @@ METADATA_KEYS = ("title", "publisher", "date", "url", "language")
 FRONT_MATTER = re.compile(r"---\n(.*?)\n---\n", re.DOTALL)  # a text file's metadata header: YAML between '---' lines
 # A document without metadata gives its own: the title from its first lines (own_title), the date from a dateline
 MAX_TITLE_CHARS = 120
-MAX_TITLE_WORDS = 20  # a longer line is a sentence, not a title
+MAX_TITLE_WORDS = 20  # a longer line is a sentence, not a title ...
+# ... counting each Chinese or Japanese character as half a word: they are written without spaces between words,
+# and a Japanese word is about two characters, so a 40-character Japanese line is as long as a 20-word English one
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+SENTENCE_ENDS = (".", "!", "?", ":", ";", ",", "。", "、", "．", "！", "？", "：", "；", "，")  # a title ends otherwise
 DATELINE_LINES = 20  # the date is looked for in the document's first lines ...
-DATELINE_CHARS = 40  # ... where it begins this close to the line's start ("Brussels, 23 January 2019 - ...")
+DATELINE_CHARS = 40  # ... where it begins this close to the line's start ("Brussels, 23 January 2019 - ..."),
+# counted in columns, a wide (Chinese or Japanese) character as two, after the spaces that indent or right-align it
 # A metadata table beside the documents it describes (the seeds' METADATA.md is one): a Markdown table, or a CSV
 # file, with a column naming each file and columns named like METADATA_KEYS. Read as their metadata, not indexed.
 TABLE_SUFFIXES = (".md", ".csv")
 FILE_COLUMNS = ("file", "filename", "file_name", "path")
 TABLE_HEADER = re.compile(rf"(?:^|[|,])[ \t]*(?:{'|'.join(FILE_COLUMNS)})[ \t]*(?:[|,]|$)", re.IGNORECASE | re.MULTILINE)
 NOT_A_VALUE = re.compile(r"\(.*\)|[-–—]*", re.DOTALL)  # "(not captured)", "—": a note in the cell, not a value
-LIST_ITEM = re.compile(r"\s*(?:[-*•–]|\d{1,3}[.)])\s")
-MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-MONTH = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
-         r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b\.?")  # a month's name in a date, as people write it
-FULL_DATE = re.compile(  # 23 January 2019, 15 October, 2025, May 1, 2024, 1st May 2024, 2024-05-01
-    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH},?\s+\d{{4}}|{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-    r"|\d{4}-\d{2}-\d{2})\b",
-    re.IGNORECASE,
-)
+# a list's item: "- ", "1. ", and as Japanese lists are marked, without a space: "・", "●", "①", "(1)", "１．"
+LIST_ITEM = re.compile(r"\s*(?:(?:[-*•–]|\d{1,3}[.)])\s|[・●○■□◆◇▪①-⑳]|[(（]?[0-9０-９]{1,3}[)）．])")
 
 
 @dataclass(frozen=True)
@@ -329,32 +330,34 @@ def own_title(text: str) -> str:
 
 
 def _reads_as_title(line: str) -> bool:
-    return 0 < len(line.split()) <= MAX_TITLE_WORDS and not line.rstrip("*_ ").endswith((".", "!", "?", ":", ";", ","))
+    return 0 < _length_in_words(line) <= MAX_TITLE_WORDS and not line.rstrip("*_ ").endswith(SENTENCE_ENDS)
+
+
+def _length_in_words(line: str) -> float:
+    """How long line is in words, each Chinese or Japanese character counting as half of one (see MAX_TITLE_WORDS)."""
+    wide = len(CJK.findall(line))
+    return len(CJK.sub(" ", line).split()) + wide / 2
 
 
 def dateline(text: str) -> str:
     """The date of a document without metadata, as YYYY-MM-DD, from a dateline near its top ("Brussels,
-    23 January 2019 - ...", "Published on May 1, 2024"): the first full date that begins a line or
-    nearly; "" when there is none. A date further into a line, or in a list, is an event the text is
-    about ("- 30 October 2023: G7 leaders agree ..."), not the day it was published.
+    23 January 2019 - ...", "Published on May 1, 2024", "令和6年5月1日", "2024年5月1日"): the first full date
+    (qa.dates.find_dates) that begins a line or nearly; "" when there is none. A date further into a line, or in
+    a list, is an event the text is about ("- 30 October 2023: G7 leaders agree ...", "・2023年10月30日 ..."),
+    not the day it was published.
     """
     for line in text.strip().splitlines()[:DATELINE_LINES]:
-        found = FULL_DATE.search(line)
-        if found and found.start() <= DATELINE_CHARS and not LIST_ITEM.match(line) and (day := _as_day(found.group())):
-            return day
+        if LIST_ITEM.match(line):
+            continue
+        # only the line's head is read: a date beginning past DATELINE_CHARS is no dateline, and a one-line
+        # document of a megabyte is not normalised whole for it
+        head = line.strip()[: DATELINE_CHARS + 40]
+        found = find_dates(head)
+        if found and _columns(head[: found[0].start]) <= DATELINE_CHARS:
+            return found[0].iso
     return ""
 
 
-def _as_day(date: str) -> str:
-    """"23 January 2019", "May 1, 2024", "1st May 2024" or "2019-01-23" as 2019-01-23; "" for no real day."""
-    # casefold, not lower: FULL_DATE ignores case as Unicode does, so "ſep" (a long s) is a "sep" it matched
-    words = re.findall(r"\d+|[^\W\d]+", date.casefold())
-    if all(word.isdigit() for word in words):
-        year, month, day = (int(word) for word in words)
-    else:
-        day, year = (int(word) for word in words if word.isdigit())
-        month = next((MONTHS.index(word[:3]) + 1 for word in words if word[:3] in MONTHS), 0)
-    try:
-        return dt.date(year, month, day).isoformat()
-    except ValueError:  # 31 February
-        return ""
+def _columns(text: str) -> int:
+    """How wide text is written: a wide (Chinese, Japanese, full-width) character takes two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

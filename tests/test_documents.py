@@ -202,6 +202,70 @@ def test_text_without_metadata_takes_its_date_from_a_dateline_near_the_top(tmp_p
     assert read_document(path).date == date
 
 
+JAPANESE = ("日EUデジタルパートナーシップ閣僚会合の開催\n\n令和6年5月1日\n外務省\n\n"
+            "本日、第2回日EUデジタルパートナーシップ閣僚会合が東京で開催されました。両者は半導体について協力することで一致しました。\n")
+
+
+def test_a_japanese_text_without_metadata_takes_its_title_and_its_dateline(tmp_path):
+    path = tmp_path / "press.txt"
+    path.write_text(JAPANESE, encoding="utf-8")
+
+    document = read_document(path)
+
+    assert (document.title, document.date) == ("日EUデジタルパートナーシップ閣僚会合の開催", "2024-05-01")
+
+
+@pytest.mark.parametrize("text, title", [
+    # the dateline and the ministry's name above the title, like a web page's navigation
+    ("令和6年5月1日\n外務省\n\n第2回閣僚会合の開催\n\n本文です。\n", "第2回閣僚会合の開催"),
+    # sentences ending in 。 are text, not a run of short title-like lines to pass over (each line is one "word")
+    ("日本とEUは協力することで合意した。\n両者は東京で会合を開いた。\n\n2024年5月1日\n\n見出し\n",
+     "日本とEUは協力することで合意した。"),
+    # a line of 60 characters without a space is as long as a 30-word English one: a sentence, not a title
+    ("日本と欧州連合は半導体と人工知能とデータの自由な流通と海底ケーブルと量子技術について幅広く協力を深めていくことで一致した\n"
+     "短い行\n\n見出し\n", "日本と欧州連合は半導体と人工知能とデータの自由な流通と海底ケーブルと量子技術について幅広く協力を深めていくことで一致した"),
+    ("ホーム\n報道発表\n\n「日EU・デジタルパートナーシップ」第3回閣僚会合の結果\n\n会合が開催された。\n",
+     "「日EU・デジタルパートナーシップ」第3回閣僚会合の結果"),
+], ids=["past-the-dateline", "opens-with-sentences", "long-line", "past-navigation"])
+def test_a_japanese_text_without_metadata_takes_the_title_it_gives_itself(tmp_path, text, title):
+    path = tmp_path / "capture.txt"
+    path.write_text(text, encoding="utf-8")
+
+    assert read_document(path).title == title
+
+
+@pytest.mark.parametrize("top, date", [
+    ("令和6年5月1日", "2024-05-01"),
+    ("令和元年5月1日", "2019-05-01"),
+    ("平成31年4月30日", "2019-04-30"),
+    ("２０２５年５月１５日", "2025-05-15"),
+    ("2025年5月15日　外務省", "2025-05-15"),
+    ("2025/5/15", "2025-05-15"),
+    ("　　　　　　　　　　　　　　　　　　　　　　　　令和6年5月1日", "2024-05-01"),  # right-aligned, as Japanese letters are
+    ("東京、2024年5月1日 - 両者は合意した。", "2024-05-01"),
+    ("第2回日EUデジタルパートナーシップ閣僚会合は、東京において2024年5月1日に開催された。", ""),  # inside a sentence
+    ("経緯\n\n・2023年10月30日　G7首脳が原則に合意\n・2024年5月　フレンズ・グループ", ""),  # a timeline's items
+    ("平成32年1月1日", ""),  # 平成 ended in its 31st year
+    ("令和6年2月30日", ""),
+    ("5月1日", ""),  # no year: not guessed
+], ids=["reiwa", "reiwa-first-year", "heisei-last-day", "full-width", "western", "slashes", "right-aligned",
+        "dateline", "inside-a-sentence", "timeline-item", "past-the-era", "no-such-day", "no-year"])
+def test_a_japanese_text_without_metadata_takes_its_date_from_a_dateline_near_the_top(tmp_path, top, date):
+    path = tmp_path / "capture.txt"
+    path.write_text(f"見出し\n\n{top}\n\n本文です。\n", encoding="utf-8")
+
+    assert read_document(path).date == date
+
+
+def test_a_japanese_metadata_header_wins_over_the_text(tmp_path):
+    path = tmp_path / "press.txt"
+    path.write_text("---\ntitle: 見出しはヘッダーから\ndate: 2025-05-12\nlanguage: ja\n---\n" + JAPANESE, encoding="utf-8")
+
+    document = read_document(path)
+
+    assert (document.title, document.date, document.language) == ("見出しはヘッダーから", "2025-05-12", "ja")
+
+
 def test_a_metadata_header_wins_over_the_text(tmp_path):
     path = tmp_path / "release.txt"
     path.write_text("---\ntitle: From the header\ndate: 2024-04-30\n---\nSkip to main content\n\nThe page title\n\n"
