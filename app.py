@@ -19,27 +19,22 @@ from pathlib import Path
 import gradio as gr
 
 import qa
-from qa import config, feedback, render
+from qa import config, feedback, render, ui_text
 from qa.corpus import add_file, remove_file
 from qa.documents import MAX_FILE_BYTES, SUFFIXES
 from qa.errors import QAError
 from qa.index import Index, build_index, open_index
 from qa.retrieve import Passage
 
-TITLE = "EU–Japan Digital Partnership — ask the documents"
-DESCRIPTION = ("Answers are sentences quoted from the EU–Japan Digital Partnership documents, each with a numbered "
-               "source you can open in place; when nothing in them answers, it says so.")
+TITLE = ui_text.EN["title"]  # the browser tab's title: Gradio does not translate it
 SHOWN_QUESTION_CHARS = 2000  # a pasted wall of text is shown cut; the answer says how much was searched
 HISTORY_QUESTIONS = 6  # a follow-up leans on the last question or two; older ones only cost time
 FAILED = ("<p>⚠️ Something went wrong while answering this question (it has been logged). "
           "Please ask again, perhaps in other words.</p>")
 MARKER = re.compile(r"\[(\d+)\]")  # the answer's citations of its sources: "... in Tokyo. [1]"
-EXAMPLES = [
-    "Who co-chaired the third Digital Partnership Council?",
-    "Who leads the 6G MIRAI-HARMONY project?",
-    "How has cooperation on semiconductors evolved?",
-    "What was agreed on submarine cables?",
-]
+# The page's words in the browser's language. Gradio's own translations use keys such as "label" and "status" for
+# whole groups of its words, so ours are under "qa.".
+I18N = gr.I18n(**{language: {f"qa.{key}": words[key] for key in words} for language, words in ui_text.TEXT.items()})
 THEME = gr.themes.Soft(primary_hue="blue")
 CSS = """
 .copy-text { display: none; }
@@ -50,7 +45,9 @@ CSS = """
 .passage { background: rgba(120, 160, 255, 0.18); }
 /* on a phone the chat fills the screen above the text box, so that an answer and its first source fit */
 @media (max-width: 640px) { #chat { height: max(400px, calc(100dvh - 130px)) !important; } }
-"""
+""" + "".join(  # Gradio shows examples untranslated, so each language has its own, shown by the page's <html lang>
+    f"#examples-{language}:not(:lang({language})), #examples-en:lang({language}) {{ display: none; }}\n"
+    for language in ui_text.EXAMPLES if language != "en")
 # One listener for every "Copy quote with citation" button: chat messages are sanitised, so they carry no scripts.
 HEAD = """<script>
 document.addEventListener("click", (event) => {
@@ -80,6 +77,12 @@ SHOW_ANSWER = """() => {
   setTimeout(show, 300);
 }"""
 log = logging.getLogger("app")
+
+
+def text(key: str) -> gr.i18n.I18nData:
+    """The page's text for key, in the browser's language. In a string (a handler's message) Gradio translates the
+    first of these only."""
+    return I18N(f"qa.{key}")
 
 
 def load_index(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None) -> Index:
@@ -177,7 +180,7 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
         query = request.query_params
         document = current().documents.get(query.get("doc", ""))
         if document is None:
-            return "<p>⚠️ This document is not in the index (it may have been removed). Ask again in the chat.</p>"
+            return f"<p>⚠️ {text('not_in_index')}</p>"
         numbers = [_int(query.get(key)) for key in ("start", "end", "mark_start", "mark_end")]
         return render.document_html(document, *numbers)
 
@@ -203,7 +206,7 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
 
     def upload(paths: list[str] | None, progress=gr.Progress(track_tqdm=True)):
         if not paths:
-            return "Choose one or more files first.", *listing()
+            return str(text("no_files")), *listing()
         lines = []
         for path in paths:
             name = Path(path).name
@@ -218,33 +221,33 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
 
     def remove(doc_id: str | None, progress=gr.Progress()):
         if not doc_id:
-            return "Choose a document to remove first.", *listing()
+            return str(text("no_document")), *listing()
         try:
             remove_file(corpus_dir, doc_id)
         except FileNotFoundError as error:
             return f"⚠️ {error}", *listing()
-        return f"Removed {doc_id}.\n{rebuild(progress)}", *listing()
+        return f"{text('removed')} {doc_id}.\n{rebuild(progress)}", *listing()
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
+        gr.Markdown(text("intro"))
         cited = gr.State([])
         with gr.Row():
             with gr.Column(scale=3, min_width=300):
                 # autoscroll off: SHOW_ANSWER scrolls to the new answer instead of to the bottom (its last source)
-                chatbot = gr.Chatbot(label="Answers", show_label=False, height=600, layout="panel",
+                chatbot = gr.Chatbot(label=text("answers"), show_label=False, height=600, layout="panel",
                                      group_consecutive_messages=False, feedback_options=("Like", "Dislike"),
                                      autoscroll=False, elem_id="chat")
-                question = gr.Textbox(placeholder="Ask about the EU–Japan Digital Partnership…", show_label=False,
+                question = gr.Textbox(placeholder=text("question"), show_label=False,
                                       submit_btn=True, autofocus=True, max_lines=4, elem_id="question")
-                gr.Examples(EXAMPLES, inputs=question)
+                for language, examples in ui_text.EXAMPLES.items():
+                    gr.Examples(examples, inputs=question, label=text("examples"), elem_id=f"examples-{language}")
             with gr.Column(scale=1, min_width=240):
-                gr.Markdown("### Filters")
-                since = gr.Textbox(label="From", placeholder="e.g. 2024 or 2024-05-01", elem_id="since")
-                until = gr.Textbox(label="Until", placeholder="e.g. 2025-06", elem_id="until")
-                publishers = gr.Dropdown(label="Publishers", multiselect=True, choices=[], elem_id="publishers")
-                documents = gr.Dropdown(label="Documents", multiselect=True, choices=[], elem_id="documents")
-                gr.Markdown("Rate the answer or each source with the thumbs under it (rating the answer rates the "
-                            "sources it cites): ratings go to a file that `qa eval` turns into regression questions.")
+                gr.Markdown(text("filters"))
+                since = gr.Textbox(label=text("since"), placeholder=text("since_example"), elem_id="since")
+                until = gr.Textbox(label=text("until"), placeholder=text("until_example"), elem_id="until")
+                publishers = gr.Dropdown(label=text("publishers"), multiselect=True, choices=[], elem_id="publishers")
+                documents = gr.Dropdown(label=text("documents"), multiselect=True, choices=[], elem_id="documents")
+                gr.Markdown(text("rating_help"))
         question.submit(chat, [question, chatbot, cited, since, until, publishers, documents],
                         [question, chatbot, cited], api_visibility="private").then(None, js=SHOW_ANSWER)
         chatbot.like(rate, [cited], None, api_visibility="private")
@@ -252,17 +255,17 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
         demo.load(filter_choices, None, [publishers, documents], api_visibility="private")
         gr.api(ask, api_name="ask")
 
-    with demo.route("Documents", "/documents"):
-        gr.Markdown(f"## Documents\nAdd {', '.join(SUFFIXES)} files (up to {MAX_FILE_BYTES // 1_000_000} MB "
-                    "each): they are indexed at once and can be asked about right away.")
+    with demo.route("Documents", "/documents"):  # the navbar's page names are not translated by Gradio
+        gr.Markdown(text("documents_help"))
         table = gr.Dataframe(headers=["date", "title", "publisher", "file"], interactive=False, wrap=True,
                              elem_id="document-list")
-        files = gr.File(label="Add documents", file_count="multiple", file_types=list(SUFFIXES), elem_id="upload")
-        add = gr.Button("Add and index", variant="primary", elem_id="add")
+        files = gr.File(label=text("add_documents"), file_count="multiple", file_types=list(SUFFIXES),
+                        elem_id="upload")
+        add = gr.Button(text("add"), variant="primary", elem_id="add")
         with gr.Row():
-            doomed = gr.Dropdown(label="Document to remove", choices=[], elem_id="doomed")
-            drop = gr.Button("Remove and re-index", variant="stop", elem_id="remove")
-        status = gr.Textbox(label="Status", interactive=False, lines=4, elem_id="status")
+            doomed = gr.Dropdown(label=text("doomed"), choices=[], elem_id="doomed")
+            drop = gr.Button(text("remove"), variant="stop", elem_id="remove")
+        status = gr.Textbox(label=text("status"), interactive=False, lines=4, elem_id="status")
         outputs = [status, doomed, table]
         add.click(upload, [files], outputs, api_visibility="private")
         drop.click(remove, [doomed], outputs, api_visibility="private")
@@ -276,8 +279,8 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
 
 
 def launch(demo: gr.Blocks, **options) -> gr.Blocks:
-    """Start the server with the app's theme, styles and copy button; options go to Blocks.launch."""
-    demo.launch(theme=THEME, css=CSS, head=HEAD, max_file_size=MAX_FILE_BYTES, **options)
+    """Start the server with the app's theme, styles, copy button and translations; options go to Blocks.launch."""
+    demo.launch(theme=THEME, css=CSS, head=HEAD, i18n=I18N, max_file_size=MAX_FILE_BYTES, **options)
     return demo
 
 
