@@ -23,7 +23,8 @@ from qa import config, feedback, render, ui_text
 from qa.corpus import add_file, remove_file
 from qa.documents import MAX_FILE_BYTES, SUFFIXES
 from qa.errors import QAError
-from qa.index import Index, build_index, open_index
+from qa.build import build_index, open_index
+from qa.index import Index
 from qa.retrieve import Passage
 
 TITLE = ui_text.EN["title"]  # the browser tab's title: Gradio does not translate it

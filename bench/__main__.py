@@ -19,7 +19,8 @@ from pathlib import Path
 
 from bench import coldstart, measure, scale, speed
 from qa.config import REPOSITORY
-from qa.index import ANN_THRESHOLD, Index, build_index
+from qa.build import build_index
+from qa.index import ANN_THRESHOLD, Index
 
 CORPUS = REPOSITORY / "corpus"
 BARE_ABOVE = 20_000  # passages: larger scale indexes embed chunk texts only (see scale.build_bare), to fit the time

@@ -22,11 +22,12 @@ from pathlib import Path
 from unittest import mock
 
 from qa import config, evaluate, spelling
-from qa.answer import NOTHING_FOUND, Answer, answer
+from qa.answer import Answer, NOTHING_FOUND, answer
 from qa.config import REPOSITORY
 from qa.errors import QAError
 from qa.evaluate import Outcome, Result, contains, first_hit
-from qa.index import Index, build_index
+from qa.build import build_index
+from qa.index import Index
 
 CHAT = Path(__file__).resolve().parent / "chat"
 DEV = REPOSITORY.parent / "shared" / "eval" / "dev_qa.jsonl"

@@ -23,10 +23,15 @@ import numpy as np
 
 from bench.growth import GROWTH, grown_corpus
 from qa import config, evaluate
-from qa.chunks import searchable_text, sentence_spans
+from qa.chunks import searchable_text
+from qa.text import sentence_spans
 from qa.config import REPOSITORY
-from qa.index import Index, build_index, open_index, query_terms
-from qa.retrieve import candidates, clean_question, fuse, scaled, term_share
+from qa.build import build_index, open_index
+from qa.index import Index
+from qa.text import terms as query_terms
+from qa.question import clean_question
+from qa.quote import term_share
+from qa.retrieve import candidates, fuse, scaled
 
 SIGNALS = ("chunk cosine", "best sentence cosine", "BM25", "question terms in chunk", "question terms in sentence",
            "best score in its document", "best sentence in context", "title (negated)", "holds a date (when-questions)")

@@ -26,7 +26,7 @@ import yaml
 from qa import evaluate
 from qa.config import REPOSITORY
 from qa.documents import FRONT_MATTER
-from qa.index import build_index
+from qa.build import build_index
 
 GROWTH = Path(__file__).resolve().parent / "growth"
 HELDOUT = Path(__file__).resolve().parent / "heldout"

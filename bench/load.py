@@ -18,7 +18,7 @@ from pathlib import Path
 from bench import measure
 from bench.coldstart import running_app
 from qa.config import REPOSITORY
-from qa.index import build_index
+from qa.build import build_index
 
 QUESTIONS = [
     "Who co-chaired the third Digital Partnership Council?",

@@ -19,19 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from bench import corpus, measure, speed
-from qa.chunks import ChunkSettings, chunk_document, searchable_text, sentence_spans
+from qa.chunks import ChunkSettings, chunk_document, searchable_text
+from qa.text import sentence_spans
 from qa.config import REPOSITORY
 from qa.documents import read_corpus
-from qa.index import (
-    Index,
-    _key,
-    _make_searchers,
-    _write_generation,
-    ann_index,
-    build_index,
-    describe,
-    flat_index,
-)
+from qa.build import _make_searchers, ann_index, build_index, describe, flat_index, key, record, write_index
+from qa.index import Index
 from qa.vectors import Embedder
 
 PASSAGES_PER_DOCUMENT = 9  # what corpus.document() makes, measured: ten paragraphs, a few merged
@@ -53,15 +46,15 @@ def build_bare(corpus_dir: Path, index_dir: Path, embedder: Embedder | None = No
     chunk_vectors = embedder.embed(texts)
     sentence_vectors = np.repeat(chunk_vectors, counts, axis=0)
     searchers = _make_searchers(chunk_vectors, sentence_vectors, texts)
-    rows = {"chunks": [_key(embedder.name, text) for text in texts],
+    rows = {"chunks": [key(embedder.name, text) for text in texts],
             "sentences": [f"reused-{i}" for i in range(len(sentence_vectors))],
             "sentence_start": [0, *np.cumsum(counts).tolist()],
             "contexts": [f"reused-{i}" for i in range(len(sentence_vectors))],
             "titles": [f"none-{i}" for i in range(len(documents))]}
-    manifest = describe(embedder, ChunkSettings(), documents, len(chunks), len(sentence_vectors), searchers,
+    manifest = describe(embedder, ChunkSettings(), {d.doc_id: record(d) for d in documents}, len(chunks), len(sentence_vectors), searchers,
                         built="bench (bare)")
     titles = np.zeros((len(documents), embedder.dimension), dtype=np.float32)
-    _write_generation(index_dir, manifest, rows, documents, chunks, searchers, (sentence_vectors, titles))
+    write_index(index_dir, manifest, searchers, (sentence_vectors, titles), documents, chunks, rows)
     return len(chunks)
 
 

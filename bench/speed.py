@@ -13,9 +13,11 @@ from pathlib import Path
 
 import qa
 from bench import corpus, measure
-from qa.chunks import chunk_document, searchable_text, sentence_in_context, sentence_spans
+from qa.chunks import chunk_document, searchable_text, sentence_in_context
+from qa.text import sentence_spans
 from qa.documents import read_corpus
-from qa.index import Index, build_index
+from qa.build import build_index
+from qa.index import Index
 from qa.probes import OFF_TOPIC_PROBES
 from qa.retrieve import CANDIDATES
 from qa.vectors import Embedder

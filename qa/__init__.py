@@ -1,8 +1,8 @@
 """Question answering over the EU–Japan Digital Partnership documents, with citations."""
 
 from qa.answer import Answer, answer
+from qa.build import BuildReport
 from qa.errors import QAError
-from qa.index import BuildReport
 from qa.retrieve import Passage, retrieve
 
 
@@ -15,9 +15,9 @@ def build_index(corpus_dir=None, index_dir=None, *, model=None, precision=None, 
         model: a sentence-transformers model name or folder (default: QA_MODEL or all-MiniLM-L6-v2).
         precision: "auto", "bf16" or "fp32" (default: QA_PRECISION or "auto"; see qa.vectors.Embedder).
     """
-    from qa import config, index
+    from qa import build, config
 
-    return index.build_index(
+    return build.build_index(
         config.corpus_dir(corpus_dir),
         config.index_dir(index_dir),
         embedder=config.embedder(model, precision),

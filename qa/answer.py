@@ -7,33 +7,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import config, conversation
-from qa.chunks import ABBREVIATIONS, split_sentences
+from qa import config, conversation, text
+from qa.build import open_index
 from qa.conversation import Reading
-from qa.index import Index, open_index
-from qa.numbers import CARDINALS, ORDINALS, PINNED_NUMBER
-from qa.retrieve import (
-    WORD,
-    Filters,
-    Passage,
-    check_k,
-    clean_history,
-    clean_question,
-    cut_notice,
-    is_statement,
-    search,
-)
+from qa.filters import Filters
+from qa.index import Index
+from qa.question import check_k, clean_history, clean_question, cut_notice
+from qa.quote import is_statement
+from qa.retrieve import Passage, search
+from qa.text import english, split_sentences
 
 NOTHING_FOUND = "Nothing in the documents answers this question."
 NO_DOCUMENT_MATCHES = "No document matches the filters (dates, publishers, documents); widen or remove them."
 MAX_SENTENCES = 3
 CHECKED = 5  # what a question pins (a number, an amount of money) must be in one of this many best passages
-MONEY_QUESTION = re.compile(
-    r"\bhow much (?:money|funding|funds|financing|investment|capital)\b|\b(?:what|which) (?:amount|budget|sum)\b"
-    r"|\bhow much\b.*\b(?:invest|spen[dt]|pa(?:y|id)|costs?\b|commit|fund|allocat|contribut|lend|lent|loan)",
-    re.IGNORECASE)
-MONEY = re.compile(r"[€$¥£]|\b(?:yen|euros?|eur|usd|jpy|dollars?|pounds?|million|billion|trillion)\b",
-                   re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -112,11 +99,11 @@ def why_unsupported(reading: Reading, passages: list[Passage], index: Index) -> 
     question = reading.question
     if unknown := unknown_names(f"{reading.context} {question}".strip(), index):
         return f"The documents never mention {', '.join(unknown)}."
-    pins = question if PINNED_NUMBER.search(question) or not reading.context else reading.context
+    pins = question if text.pinned_numbers(question) or not reading.context else reading.context
     if unheld := unheld_numbers(pins, passages):
         return f"The passages closest to the question never mention {', '.join(unheld)}."
-    if asks_for_money(f"{reading.context} {question}") and not any(
-            MONEY.search(f"{p.title} {p.context} {p.text}") for p in passages):
+    if text.asks_money(f"{reading.context} {question}") and not any(
+            text.states_money(f"{p.title} {p.context} {p.text}") for p in passages):
         return "The passages closest to the question state no amount of money."
     return ""
 
@@ -132,36 +119,13 @@ def threshold(index: Index) -> float:
 
 
 def unknown_names(question: str, index: Index) -> list[str]:
-    """The names, acronyms and numbers in question that no document mentions (Index.mentions).
+    """The names, acronyms and numbers in question (text.names) that no document mentions (Index.mentions).
 
     A question about the EU and India is not answered from passages about the EU and Japan, however
-    close they come: the evidence score cannot tell them apart, the name can. A name is a capitalised
-    word after the first of its sentence, other than a title such as "Ms"; in a sentence written in
-    title case or capitals (most words after the first capitalised) the capitals say nothing, and only
-    numbers count. "What about India?" is not in title case: only one of its two later words is.
+    close they come: the evidence score cannot tell them apart, the name can.
     """
-    names = []
-    for start, end in split_sentences(question):
-        words = WORD.findall(question[start:end])
-        title_case = sum(word[0].isupper() for word in words[1:]) > len(words[1:]) / 2  # the first is always
-        names += [word for position, word in enumerate(words) if any(ch.isdigit() for ch in word)
-                  or (position and not title_case and word[0].isupper() and len(word) > 1
-                      and word.lower() not in ABBREVIATIONS)]
-    return [name for name in dict.fromkeys(names) if not any(index.mentions(form) for form in _spellings(name))]
-
-
-def _spellings(word: str) -> list[str]:
-    """word, and for a number up to twelve its word too: "3rd", "third"; "5", "five"."""
-    number = re.fullmatch(r"(\d+)(st|nd|rd|th)?", word.lower())
-    if not number or not 1 <= int(number[1]) <= len(CARDINALS):
-        return [word]
-    return [word, (ORDINALS if number[2] else CARDINALS)[int(number[1]) - 1]]
-
-
-def asks_for_money(question: str) -> bool:
-    """Does the question ask for an amount of money ("how much funding", "what budget", "how much did it cost")?
-    Then a passage stating no amount (a currency, or millions and billions) cannot answer it."""
-    return MONEY_QUESTION.search(question) is not None
+    return [name for name in text.names(question)
+            if not any(index.mentions(form) for form in english.spellings(name))]
 
 
 def unheld_numbers(question: str, passages: list[Passage]) -> list[str]:
@@ -169,35 +133,13 @@ def unheld_numbers(question: str, passages: list[Passage]) -> list[str]:
 
     Numbers are not paraphrased: a question about the fifth council in 2027 is not answered by passages
     about the third council in 2025, though every word but the numbers matches and the corpus mentions
-    2027 elsewhere. A pinned number is one in figures (a year, an amount, "28th") or an ordinal from
+    2027 elsewhere. A pinned number is one in figures (a year, an amount, "28th", "第5回") or an ordinal from
     "second" on; "first" also means "earliest" ("where did he first propose it") and is left out.
     Figures and words up to twelve stand for each other ("2" and "two", "fifth" and "5th").
     """
-    pinned = [match.group().lower().replace(",", "") for match in PINNED_NUMBER.finditer(question)]
-    texts = [_numbers_as_figures(f"{p.title} {p.date} {p.context} {p.text}") for p in passages]
-    return [number for number in dict.fromkeys(pinned)
-            if not any(re.search(_figure_pattern(number), text) for text in texts)]
-
-
-def _numbers_as_figures(text: str) -> str:
-    """text in lower case with thousands separators dropped and number words up to twelve as figures too."""
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.lower())
-    for n, (cardinal, ordinal) in enumerate(zip(CARDINALS, ORDINALS), start=1):
-        text = re.sub(rf"\b{cardinal}\b", f"{cardinal} {n}", text)
-        text = re.sub(rf"\b{ordinal}\b", f"{ordinal} {n}{_suffix(n)}", text)
-    return text
-
-
-def _figure_pattern(number: str) -> str:
-    """A pattern for number (lower case) in text as _numbers_as_figures writes it: "fifth" as 5th, "2" not in "2.5"."""
-    if number in ORDINALS:
-        n = ORDINALS.index(number) + 1
-        number = f"{n}{_suffix(n)}"
-    return rf"(?<![\d.])(?<!\d\.){re.escape(number)}(?!\d|[.,]\d)"
-
-
-def _suffix(n: int) -> str:
-    return {1: "st", 2: "nd", 3: "rd"}.get(n, "th")
+    texts = [english.figures(f"{p.title} {p.date} {p.context} {p.text}") for p in passages]
+    return [number for number in text.pinned_numbers(question)
+            if not any(re.search(english.figure_pattern(number), passage) for passage in texts)]
 
 
 def compose(passages: list[Passage]) -> str:

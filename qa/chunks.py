@@ -6,18 +6,14 @@ import re
 from dataclasses import dataclass, replace
 
 from qa.documents import PAGE_BREAK, Document
+from qa.text import split_sentences
 
 ITEM = re.compile(r"(?:[-*•▪●◦✓]\s+)+(?=\S)|\d{1,3}[.)](?=\s)|\(?[a-zA-Z]\)(?=\s)")  # "**bold**" is no bullet
 MARKDOWN_HEADING = re.compile(r"#{1,6}\s")
-SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]*[A-Z0-9])")
-ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st no nos vs etc e.g i.e u.s u.k inc ltd co jr sr gen gov sen rep art fig vol "
-    "jan feb mar apr jun jul aug sep sept oct nov dec approx dept est min max".split()
-)
 # A short line ending so is a sentence or a lead-in, not a heading. A question may be one: "What is DFFT?"
 # above a paragraph says what it is about, as in explainers and FAQs.
-TERMINAL = ".!:;,\"'”’"
-CHUNKER_VERSION = 4  # raise when the same file would be cut, or titled and dated (documents.own_title, dateline),
+TERMINAL = ".!:;,\"'”’。！：；、」』）"  # and a Japanese line ending so (a Japanese line has no spaces to count)
+CHUNKER_VERSION = 5  # raise when the same file would be cut, or titled and dated (documents.own_title, dateline),
                      # differently: indexes made before are then rebuilt
 
 
@@ -109,33 +105,6 @@ def _starts_chunk(group: list[_Block], block: _Block, settings: ChunkSettings) -
         return True  # a list's lead-in opens a chunk, as a heading does: it belongs with its items
     # a list is kept apart from the paragraphs around it, but stays with its lead-in
     return (block.kind == "item") != (group[-1].kind in ("item", "lead"))
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Return (start, end) spans of the sentences in text; lines that are list items stay whole."""
-    spans: list[tuple[int, int]] = []
-    for line in re.finditer(r"[^\n]+", text):
-        start = line.start()
-        for end_match in SENTENCE_END.finditer(line.group()):
-            end = line.start() + end_match.end()
-            word = re.search(r"(\S+)$", text[start:end])
-            token = word.group(1).rstrip(".!?\"'”’)]").lower() if word else ""
-            if token in ABBREVIATIONS or re.fullmatch(r"[a-z]", token):
-                continue  # "Mr. Kono", "U.S. policy", "J. Smith" do not end a sentence
-            if not re.search(r"[^\W\d_]", text[start:end]):
-                continue  # a list number ("8.", "- 1.") belongs to the sentence after it
-            spans.append(_strip(text, start, end))
-            start = end
-        spans.append(_strip(text, start, line.end()))
-    return [span for span in spans if span[1] > span[0]]
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """A chunk's sentences as they are embedded and quoted: split_sentences, or the whole text if it has none.
-
-    The index stores one vector per span in this order, so every user must derive them here.
-    """
-    return split_sentences(text) or [(0, len(text))]
 
 
 def _blocks(text: str) -> list[_Block]:

@@ -13,16 +13,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa import spelling
-from qa.index import Index, query_terms
-from qa.numbers import PINNED_NUMBER
+from qa import spelling, text
+from qa.index import Index
 
-# A question leans on the one before when it opens as a continuation ("And ...", "What about ..."), refers back
-# with a pronoun ("its budget", "Where will it take place?") or is too short to say what it is about ("Semiconductors?").
-CONTINUATION = re.compile(r"^\W*(?:and|also|but|or|so|then|what about|how about|what of|same for|as for)\b",
-                          re.IGNORECASE)
-PRONOUN = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|he|him|his|she|her|hers|this|these|those|"
-                     r"the same|that one|the other)\b", re.IGNORECASE)
+# A question leans on the one before when it opens as a continuation or refers back with a pronoun (text.leans_back)
+# or is too short to say what it is about ("Semiconductors?").
 MAX_LEANING_TERMS = 3  # a continuation or pronoun with more terms of its own than this is a whole question
 CARRIED_QUESTIONS = 3  # a follow-up is read with at most the last standalone question and the follow-ups after it
 
@@ -112,8 +107,8 @@ def understand(question: str, history: Sequence[str], index: Index) -> Reading:
     reading = read(question, history)
     fixed = spelling.correct(question, index)
     context = spelling.correct(reading.context, index) if reading.context else ""
-    if PINNED_NUMBER.search(question):  # a number of its own replaces theirs: "And the second one?" after "the third"
-        context = " ".join(PINNED_NUMBER.sub(" ", context).split())
+    if text.pinned_numbers(question):  # a number of its own replaces theirs: "And the second one?" after "the third"
+        context = text.without_numbers(context)
     return Reading(fixed, context, reading.follows, corrected=fixed if fixed != question else "")
 
 
@@ -134,8 +129,8 @@ def read(question: str, history: Sequence[str] = ()) -> Reading:
 def stands_alone(question: str) -> bool:
     """Does question say on its own what it is about? Not when it opens as a continuation or refers back with a
     pronoun and has few terms of its own, nor when it has at most one term ("And the second?", "Semiconductors?")."""
-    terms = len(query_terms(question))
+    terms = len(text.terms(question))
     if terms <= 1:
         return False
-    leans = CONTINUATION.search(question) is not None or PRONOUN.search(question) is not None
+    leans = text.leans_back(question)
     return not leans or terms > MAX_LEANING_TERMS

@@ -12,7 +12,7 @@ from itertools import pairwise
 from urllib.parse import urlencode
 
 from qa.answer import Answer
-from qa.chunks import split_sentences
+from qa.text import split_sentences
 from qa.documents import Document
 from qa.retrieve import Passage
 

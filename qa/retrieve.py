@@ -3,11 +3,8 @@ sentence of the candidates, alone and after its title and heading, fused into on
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,15 +12,17 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import config, conversation
-from qa.chunks import ITEM, Chunk, sentence_spans
-from qa.documents import MONTH, Document
-from qa.errors import BadFilter, BadQuestion
-from qa.index import Index, open_index, query_terms
+from qa import config, conversation, text
+from qa.build import open_index
+from qa.chunks import Chunk
+from qa.documents import Document
+from qa.filters import Filters
+from qa.index import Index
+from qa.question import check_k, clean_history, clean_question, cut_notice
+from qa.quote import ANSWER_TYPE_WEIGHT, DATE_IN_TEXT, best_sentence
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 1000  # longer questions are cut, and the asker told (cut_notice)
 CANDIDATES = 60  # from each of chunk, sentence and keyword search, before fusion
 # The fused score (fuse): weights of the scaled signals, chosen on a plateau of the dev and growth sets (BENCHMARKS.md)
 DENSE_WEIGHT = 0.25  # the question against the chunk with its context, plus against its closest sentence
@@ -34,95 +33,9 @@ TITLE_WEIGHT = 0.2  # subtracted: against the document's title alone, so the in-
 CARRIED_WEIGHT = 0.7  # a follow-up's earlier question, searched with it: its vector and BM25 scores added at this
                       # weight. Follow-up hit@3 / hit@1: 0.90 / 0.70 at 0.5, 0.93 / 0.73 at 0.7 and at 1.0;
                       # topic changes 0.96 / 0.91 at each (bench/chat, BENCHMARKS.md)
-ANSWER_TYPE_WEIGHT = 0.1  # added: the chunk, or the sentence to quote, holds a date and the question asks "when"
 SAME_DOCUMENT_PENALTY = 0.05  # off a passage's fused score for its document's 1st passage already shown, 0.1 more
                               # for the 2nd, 0.15 more for the 3rd, ... (diverse)
-MIN_ANSWER_WORDS = 5  # shorter "sentences" are headings or list labels: they name a topic but answer nothing
-NOT_A_STATEMENT = 2.0  # taken off a heading's, label's or lead-in's quote score: quoted only where nothing else is
-UNFINISHED_LINE = 0.15  # taken off a longer line without a full stop, e.g. a slide's (BENCHMARKS.md)
 WORD = re.compile(r"\w+")
-QUESTION_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
-DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)  # YYYY, YYYY-MM or YYYY-MM-DD, in 0-9
-DATE_FORMS = "a year (2025), a month (2025-05) or a day (2025-05-12)"
-# A question asking for a date ("When ...", "Since when ...", "On what date ...") and a date in a text
-WHEN_QUESTION = re.compile(r"^\W*(?:(?:and|since|until|by|about)\s+)*when\b|\b(?:what|which) (?:date|day|month|year)\b",
-                           re.IGNORECASE)
-DATE_IN_TEXT = re.compile(rf"\b(?:1[89]|20)\d\d\b|\b{MONTH}\s+\d|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}"
-                          r"|\btoday\b", re.IGNORECASE)  # "today", in a dated press release, is its date
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which documents passages may come from; the default, Filters(), allows every document.
-
-    since and until are inclusive and may be a year, a month or a day: since="2025" starts on 2025-01-01,
-    until="2024-05" ends on 2024-05-31. A document without a date is left out when either is set.
-    publishers match Document.publisher whole, ignoring case; documents are doc_ids. Several names allow any of them.
-    """
-
-    since: str = ""
-    until: str = ""
-    publishers: tuple[str, ...] = ()
-    documents: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        first, last = self.first_day, self.last_day  # a malformed date raises here, not at the first document
-        if first and last and first > last:
-            raise BadFilter(f"The start date {self.since} is after the end date {self.until}; swap them.")
-
-    @classmethod
-    def of(cls, since: str | None = None, until: str | None = None, publishers=None, documents=None) -> Filters:
-        """Filters from arguments as callers have them: None or "" for no bound, any iterable of names (or one name).
-
-        Raises:
-            BadFilter: a date is not a year, a month or a day, or the start is after the end.
-        """
-        # NFKC: a date typed in full-width digits ("２０２５", as Japanese keyboards do) is the same date
-        since, until = (unicodedata.normalize("NFKC", date or "").strip() for date in (since, until))
-        return cls(since, until, _names(publishers), _names(documents))
-
-    @property
-    def first_day(self) -> str:
-        return _padded(self.since, "-01", "-01")
-
-    @property
-    def last_day(self) -> str:
-        # "-31" closes every month: ISO dates compare as strings, and no real date is after the 31st
-        return _padded(self.until, "-12", "-31")
-
-    def allows(self, document: Document) -> bool:
-        """May passages of this document be returned?"""
-        if self.documents and document.doc_id not in self.documents:
-            return False
-        if self.publishers and document.publisher.strip().casefold() not in {p.casefold() for p in self.publishers}:
-            return False
-        if self.since or self.until:
-            dated = DATE.match(document.date)
-            day = dated.group() if dated else ""
-            return bool(day) and (not self.since or day >= self.first_day) and (not self.until or day <= self.last_day)
-        return True
-
-
-def _padded(date: str, month: str, day: str) -> str:
-    """date as YYYY-MM-DD, the missing month and day filled in; "" stays ""."""
-    if not date:
-        return ""
-    parts = DATE.fullmatch(date)
-    try:
-        if parts is None:
-            raise ValueError
-        dt.date(int(parts[1]), int(parts[2] or 1), int(parts[3] or 1))  # a real month and day
-    except ValueError:
-        raise BadFilter(f"Cannot read the date {date!r}: give {DATE_FORMS}.") from None
-    return date + (month + day if parts[2] is None else day if parts[3] is None else "")
-
-
-def _names(names) -> tuple[str, ...]:
-    if names is None:
-        return ()
-    if isinstance(names, str):
-        names = [names]
-    return tuple(name.strip() for name in names if name and name.strip())
 
 
 @dataclass(frozen=True)
@@ -214,12 +127,12 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters(), conte
     fused = fuse(found)
     ranked = [(found.ids[j], float(fused[j])) for j in np.argsort(-fused)]
     at = {i: j for j, i in enumerate(found.ids)}
-    terms = query_terms(query) | query_terms(context)
+    terms = text.terms(query) | text.terms(context)
     weights = index.idf(terms)
     asks_date = asks_for_date(query, context)
     passages = [
-        _passage(index, i, score, relevance[at[i]], _best_sentence(index, i, np.mean(found.sentences_of(at[i]), axis=0),
-                                                                  terms, weights, asks_date))
+        _passage(index, i, score, relevance[at[i]],
+                 best_sentence(index.chunks[i].text, np.mean(found.sentences_of(at[i]), axis=0), terms, weights, asks_date))
         for i, score in diverse(ranked, index.chunks, k)
     ]
     return passages, index.evidence(vector, terms) if allowed is None else index.evidence_among(vector, terms, allowed)
@@ -300,50 +213,9 @@ def asks_for_date(query: str, context: str = "") -> bool:
     """Does the question ask when something happened? Its answer is then a date, and a chunk or sentence
     without one is less likely to hold it (the expected answer type of classic question answering).
     A follow-up without a question word of its own ("And the fourth one?") asks what its context asked."""
-    if WHEN_QUESTION.search(query):
+    if text.asks_when(query):
         return True
-    return bool(context) and not QUESTION_WORD.search(query) and WHEN_QUESTION.search(context) is not None
-
-
-def check_k(k: int) -> None:
-    """Raise BadQuestion unless k, how many passages to return, is a whole number of at least 1."""
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise BadQuestion(f"k is how many passages to return: give a whole number of 1 or more, not {k!r}.")
-
-
-def clean_history(history: Sequence[str]) -> list[str]:
-    """The earlier questions as they will be read: cleaned as questions are, those without a word left out."""
-    if isinstance(history, str):
-        history = [history]
-    return [clean_question(q) for q in history if isinstance(q, str) and WORD.search(_printable(q))]
-
-
-def clean_question(query: str) -> str:
-    """The question as it will be searched: control characters removed, whitespace folded, length capped."""
-    return _folded(query)[:MAX_QUESTION_CHARS]
-
-
-def cut_notice(query: str) -> str:
-    """What to tell the asker when the question was too long to search whole; "" when it was not."""
-    length = len(_folded(query))
-    if length <= MAX_QUESTION_CHARS:
-        return ""
-    return (f"Your question is {length:,} characters long; only its first {MAX_QUESTION_CHARS:,} were searched. "
-            "Ask about one thing at a time for better answers.")
-
-
-def _folded(query: str) -> str:
-    if not isinstance(query, str):
-        raise BadQuestion("The question must be text.")
-    text = _printable(query)
-    if not WORD.search(text):
-        raise BadQuestion("Please type a question with at least one word in it.")
-    return text
-
-
-def _printable(text: str) -> str:
-    """text with control and other unprintable characters as spaces, and whitespace folded."""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return bool(context) and not text.has_question_word(query) and text.asks_when(context)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -426,61 +298,3 @@ def _passage(index: Index, i: int, score: float, relevance: float, highlight: tu
         relevance=round(float(relevance), 4),
         context=chunk.context,
     )
-
-
-def _best_sentence(index: Index, i: int, cosines: np.ndarray, terms: frozenset[str], weights: dict[str, float],
-                   asks_date: bool) -> tuple[int, int]:
-    """The sentence that best matches, and the one after it: the span to highlight and quote.
-
-    Best match: closest in meaning (cosines: the mean of the sentence's alone and in context, one per
-    sentence), plus the share of the question's terms it holds, each weighted by its rarity (weights:
-    index.idf; a rare "co-chaired" says more than "council" in a corpus about councils), plus
-    ANSWER_TYPE_WEIGHT for a sentence holding a date when asks_date (a "when" question). The sentence that matches a
-    question best often restates it ("The partnership was signed ...") and the next one holds the answer
-    ("... by Thierry Breton"), so the next sentence is quoted too (measured: BENCHMARKS.md).
-    """
-    text = index.chunks[i].text
-    spans = sentence_spans(text)  # the same spans, in the same order, as the stored sentence vectors
-    overlap = np.array([term_share(text[s:e], terms, weights) for s, e in spans])
-    scores = cosines + overlap - np.array([quote_penalty(text[s:e]) for s, e in spans])
-    if asks_date:
-        scores += ANSWER_TYPE_WEIGHT * np.array([DATE_IN_TEXT.search(text[s:e]) is not None for s, e in spans])
-    best = int(np.argmax(scores))
-    last = best + 1 if best + 1 < len(spans) else best
-    return spans[best][0], spans[last][1]
-
-
-def term_share(text: str, terms: frozenset[str], weights: dict[str, float]) -> float:
-    """The share of the question's terms that text holds, each counted by its weight (index.idf).
-
-    Summed exactly (math.fsum): a plain sum depends on the order of the terms, which for a set changes with
-    each process's string hashing, so a text holding every term could score a hair above or below 1.
-    """
-    return math.fsum(weights[t] for t in terms & query_terms(text)) / (math.fsum(weights.values()) or 1.0)
-
-
-def quote_penalty(sentence: str) -> float:
-    """How much less a sentence is worth quoting than a full sentence that matches as well.
-
-    Headings, labels, lead-ins and questions answer nothing (NOT_A_STATEMENT). A line of five words or
-    more without a full stop may: slides state facts that way ("Term and budget : Up to 100 million yen
-    per year"), but so do long headings, so a full sentence or list item goes first when it matches
-    about as well.
-    """
-    if is_statement(sentence):
-        return 0.0
-    return NOT_A_STATEMENT if _names_a_topic(sentence.strip()) else UNFINISHED_LINE
-
-
-def is_statement(sentence: str) -> bool:
-    """A sentence that can answer: five words or more, and a full sentence or a list item, not a
-    heading, a label, a lead-in ending in ':' or a question."""
-    text = sentence.strip()
-    if _names_a_topic(text):
-        return False
-    return text.rstrip("*_ ").endswith((".", "!", "”", '"', ")")) or ITEM.match(text) is not None
-
-
-def _names_a_topic(text: str) -> bool:
-    """Too short to answer, or a lead-in or a question: it names a topic without saying anything of it."""
-    return len(text.split()) < MIN_ANSWER_WORDS or text.rstrip("*_ ").endswith((":", "?"))

@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from importlib import resources
 
-from qa.chunks import split_sentences
+from qa.text import split_sentences
 
 LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z]+(?![\w])|(?<=-)[A-Za-z]+(?![\w])")  # "co-chaired": "co", "chaired"
 MIN_LENGTH = 4  # shorter words have too many neighbours one edit away to guess from

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.index import Index, build_index
+from qa.build import build_index
+from qa.index import Index
 from qa.vectors import Embedder
 
 REPOSITORY = Path(__file__).resolve().parent.parent

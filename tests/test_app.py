@@ -19,7 +19,7 @@ from gradio_client import Client
 
 import qa
 from qa import render
-from qa.answer import NOTHING_FOUND, Answer
+from qa.answer import Answer, NOTHING_FOUND
 from qa.documents import Document
 from qa.retrieve import Passage
 

@@ -13,7 +13,8 @@ from conftest import CORPUS, REPOSITORY
 import qa
 from qa import index as index_module
 from qa.documents import read_corpus
-from qa.index import Index, build_index, flat_index
+from qa.build import build_index, flat_index
+from qa.index import Index
 
 sys.path.insert(0, str(REPOSITORY))  # bench/ is not installed: it runs from the repository, as python -m bench
 from bench import __main__ as suite

@@ -9,7 +9,7 @@ import sys
 import pytest
 from conftest import CORPUS, REPOSITORY, ask_in_browser
 
-from qa.index import build_index
+from qa.build import build_index
 
 sys.path.insert(0, str(REPOSITORY))
 import app  # noqa: E402

@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from qa.chunks import Chunk, ChunkSettings, chunk_document, searchable_text, sentence_in_context, split_sentences
+from qa.chunks import Chunk, ChunkSettings, chunk_document, searchable_text, sentence_in_context
+from qa.text import split_sentences
 from qa.documents import Document, read_corpus
 from conftest import CORPUS
 

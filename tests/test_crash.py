@@ -16,7 +16,9 @@ import pytest
 from conftest import CORPUS, REPOSITORY
 
 import qa
-from qa.index import POINTER, Index, build_index, current_generation
+from qa.build import build_index
+from qa.index import Index
+from qa.store import POINTER, current_generation
 
 sys.path.insert(0, str(REPOSITORY))
 from bench import corpus as generated  # noqa: E402

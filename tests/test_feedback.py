@@ -19,7 +19,7 @@ from qa import config, feedback
 from qa.cli import main
 from qa.evaluate import load_questions
 from qa.feedback import Feedback
-from qa.index import build_index
+from qa.build import build_index
 
 CO_CHAIR = "Who co-chaired the third Digital Partnership Council?"
 MIRAI = "Who leads the 6G MIRAI-HARMONY project?"

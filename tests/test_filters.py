@@ -11,12 +11,14 @@ from click.testing import CliRunner
 
 import qa
 from qa import index as index_module
-from qa.answer import NO_DOCUMENT_MATCHES, NOTHING_FOUND
+from qa.answer import NOTHING_FOUND, NO_DOCUMENT_MATCHES
 from qa.cli import main
 from qa.documents import Document
 from qa.errors import BadFilter, QAError
-from qa.index import Index, build_index, search_among
-from qa.retrieve import CANDIDATES, Filters, search
+from qa.build import ann_index, build_index, flat_index
+from qa.index import Index, search_among
+from qa.filters import Filters
+from qa.retrieve import CANDIDATES, search
 
 CO_CHAIR = "Who co-chaired the third Digital Partnership Council?"
 SEMICONDUCTORS = "How has cooperation on semiconductors evolved?"
@@ -99,7 +101,7 @@ def test_search_among_matches_numpy_brute_force(monkeypatch, kind, allowed):
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((4000, 32)).astype("float32")
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    searcher = index_module.flat_index(vectors) if kind == "flat" else index_module.ann_index(vectors)
+    searcher = flat_index(vectors) if kind == "flat" else ann_index(vectors)
     rows = np.sort(rng.choice(len(vectors), allowed, replace=False))
     query = vectors[rows[0]] + 0.5 * rng.standard_normal(32).astype("float32")
     query /= np.linalg.norm(query)

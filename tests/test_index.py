@@ -20,16 +20,9 @@ import qa
 from qa.chunks import chunk_document, searchable_text
 from qa.documents import read_corpus, read_document
 from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch, QAError
-from qa.index import (
-    KEEP_GENERATIONS,
-    LOCK,
-    POINTER,
-    Index,
-    build_index,
-    current_generation,
-    is_stale,
-    open_index,
-)
+from qa.build import build_index, is_stale, open_index
+from qa.index import Index
+from qa.store import KEEP_GENERATIONS, LOCK, POINTER, current_generation
 from qa.vectors import Embedder
 
 # each paragraph is longer than ChunkSettings.target_chars, so each becomes a chunk of its own
@@ -485,7 +478,7 @@ def test_leftovers_of_a_killed_build_are_removed_by_the_next(built, corpus, embe
 
 
 def test_a_second_build_waits_for_the_first(built, corpus, embedder):
-    from qa.index import _build_lock
+    from qa.store import build_lock as _build_lock
 
     finished = threading.Event()
     with _build_lock(built):  # as if another process were building
@@ -550,7 +543,9 @@ def test_keyword_coverage_is_the_same_to_the_last_bit_in_every_process(tmp_path,
     (tmp_path / "input.json").write_text(json.dumps([texts, [q["question"] for q in dev_questions]]))
     script = (
         "import json, sys\n"
-        "from qa.index import coverage, keyword_index, query_terms\n"
+        "from qa.build import keyword_index\n"
+        "from qa.index import coverage\n"
+        "from qa.text import terms as query_terms\n"
         "texts, questions = json.load(open(sys.argv[1]))\n"
         "keywords = keyword_index(texts)\n"
         "print([repr(coverage(keywords, query_terms(q))) for q in questions])\n"

@@ -22,12 +22,13 @@ from test_documents import HTML, PDF_PAGES, make_pdf
 
 import qa
 from qa import config, render
-from qa.chunks import chunk_document, sentence_spans, split_sentences
+from qa.chunks import chunk_document
+from qa.text import sentence_spans, split_sentences
 from qa.cli import main
 from qa.corpus import add_file
 from qa.documents import MAX_TITLE_CHARS, SUFFIXES, Document, dateline, own_title, read_corpus, read_document
 from qa.errors import BadFilter, QAError, UnreadableDocument, UnsupportedFormat
-from qa.retrieve import Filters
+from qa.filters import Filters
 
 # Examples per property: answer() and retrieve() run the real model, 50-500 ms a call (more on a busy machine)
 MODEL_EXAMPLES = 100

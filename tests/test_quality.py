@@ -11,7 +11,7 @@ from conftest import CORPUS, REPOSITORY
 
 from qa import evaluate
 from qa.answer import answer
-from qa.index import build_index, open_index
+from qa.build import build_index, open_index
 
 sys.path.insert(0, str(REPOSITORY))  # bench/ is not installed: it runs from the repository
 from bench.growth import GROWTH, grown_corpus
@@ -60,4 +60,5 @@ def test_a_when_question_is_answered_with_the_sentence_that_dates_it(grown, embe
 
     assert "2023" in answer(question, index=index).text
     monkeypatch.setattr(sys.modules["qa.retrieve"], "ANSWER_TYPE_WEIGHT", 0.0)  # qa.retrieve is also a function
+    monkeypatch.setattr(sys.modules["qa.quote"], "ANSWER_TYPE_WEIGHT", 0.0)  # and in choosing the sentence to quote
     assert "2023" not in answer(question, index=index).text

@@ -10,24 +10,23 @@ import numpy as np
 import pytest
 
 import qa
-from qa.answer import asks_for_money, threshold, unheld_numbers, unknown_names
-from qa.chunks import Chunk, split_sentences
+from qa.answer import threshold, unheld_numbers, unknown_names
+from qa.text import asks_money as asks_for_money
+from qa.chunks import Chunk
+from qa.text import split_sentences
 from qa.evaluate import contains
+from qa.quote import ANSWER_TYPE_WEIGHT, is_statement, quote_penalty, term_share
 from qa.retrieve import (
-    ANSWER_TYPE_WEIGHT,
+    Candidates,
     IN_CONTEXT_WEIGHT,
     KEYWORD_WEIGHT,
+    Passage,
     SAME_DOCUMENT_PENALTY,
     TITLE_WEIGHT,
-    Candidates,
-    Passage,
     asks_for_date,
     diverse,
     fuse,
-    is_statement,
-    quote_penalty,
     search,
-    term_share,
 )
 
 

@@ -19,7 +19,7 @@ from conftest import CORPUS, REPOSITORY, ask_in_browser, errors_shown
 import qa
 
 from qa.evaluate import load_questions
-from qa.index import build_index
+from qa.build import build_index
 
 sys.path.insert(0, str(REPOSITORY))
 import app  # noqa: E402

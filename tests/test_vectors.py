@@ -12,7 +12,7 @@ import pytest
 from conftest import CORPUS
 
 import qa.vectors
-from qa.chunks import sentence_spans
+from qa.text import sentence_spans
 from qa.documents import read_corpus
 from qa.errors import ModelNotAvailable
 from qa.vectors import Embedder

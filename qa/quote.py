@@ -1,0 +1,77 @@
+"""Which sentence of a passage to quote: the one that best answers the question, and the one after it."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from qa import text as analysis
+from qa.chunks import ITEM
+from qa.documents import MONTH
+from qa.text import sentence_spans
+
+ANSWER_TYPE_WEIGHT = 0.1  # added: the chunk, or the sentence to quote, holds a date and the question asks "when"
+MIN_ANSWER_WORDS = 5  # shorter "sentences" are headings or list labels: they name a topic but answer nothing
+NOT_A_STATEMENT = 2.0  # taken off a heading's, label's or lead-in's quote score: quoted only where nothing else is
+UNFINISHED_LINE = 0.15  # taken off a longer line without a full stop, e.g. a slide's (BENCHMARKS.md)
+DATE_IN_TEXT = re.compile(rf"\b(?:1[89]|20)\d\d\b|\b{MONTH}\s+\d|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}"
+                          r"|\btoday\b", re.IGNORECASE)  # "today", in a dated press release, is its date
+
+
+def best_sentence(text: str, cosines: np.ndarray, terms: frozenset[str], weights: dict[str, float],
+                   asks_date: bool) -> tuple[int, int]:
+    """The sentence that best matches, and the one after it: the span to highlight and quote.
+
+    Best match: closest in meaning (cosines: the mean of the sentence's alone and in context, one per
+    sentence), plus the share of the question's terms it holds, each weighted by its rarity (weights:
+    index.idf; a rare "co-chaired" says more than "council" in a corpus about councils), plus
+    ANSWER_TYPE_WEIGHT for a sentence holding a date when asks_date (a "when" question). The sentence that matches a
+    question best often restates it ("The partnership was signed ...") and the next one holds the answer
+    ("... by Thierry Breton"), so the next sentence is quoted too (measured: BENCHMARKS.md).
+    """
+    spans = sentence_spans(text)  # the same spans, in the same order, as the stored sentence vectors
+    overlap = np.array([term_share(text[s:e], terms, weights) for s, e in spans])
+    scores = cosines + overlap - np.array([quote_penalty(text[s:e]) for s, e in spans])
+    if asks_date:
+        scores += ANSWER_TYPE_WEIGHT * np.array([DATE_IN_TEXT.search(text[s:e]) is not None for s, e in spans])
+    best = int(np.argmax(scores))
+    last = best + 1 if best + 1 < len(spans) else best
+    return spans[best][0], spans[last][1]
+
+
+def term_share(text: str, terms: frozenset[str], weights: dict[str, float]) -> float:
+    """The share of the question's terms that text holds, each counted by its weight (index.idf).
+
+    Summed exactly (math.fsum): a plain sum depends on the order of the terms, which for a set changes with
+    each process's string hashing, so a text holding every term could score a hair above or below 1.
+    """
+    return math.fsum(weights[t] for t in terms & analysis.terms(text)) / (math.fsum(weights.values()) or 1.0)
+
+
+def quote_penalty(sentence: str) -> float:
+    """How much less a sentence is worth quoting than a full sentence that matches as well.
+
+    Headings, labels, lead-ins and questions answer nothing (NOT_A_STATEMENT). A line of five words or
+    more without a full stop may: slides state facts that way ("Term and budget : Up to 100 million yen
+    per year"), but so do long headings, so a full sentence or list item goes first when it matches
+    about as well.
+    """
+    if is_statement(sentence):
+        return 0.0
+    return NOT_A_STATEMENT if _names_a_topic(sentence.strip()) else UNFINISHED_LINE
+
+
+def is_statement(sentence: str) -> bool:
+    """A sentence that can answer: five words or more, and a full sentence or a list item, not a
+    heading, a label, a lead-in ending in ':' or a question."""
+    text = sentence.strip()
+    if _names_a_topic(text):
+        return False
+    return text.rstrip("*_ ").endswith((".", "!", "”", '"', ")")) or ITEM.match(text) is not None
+
+
+def _names_a_topic(text: str) -> bool:
+    """Too short to answer, or a lead-in or a question: it names a topic without saying anything of it."""
+    return len(text.split()) < MIN_ANSWER_WORDS or text.rstrip("*_ ").endswith((":", "?"))

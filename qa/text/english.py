@@ -1,0 +1,129 @@
+"""English: sentence ends, keyword terms (NLTK's stop words, Snowball stems), names, number words, and the
+English cues of questions (asking when, asking for money, following on from the one before)."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+LANGUAGE = "en"
+STOPWORDS = "en_plus"  # NLTK's English list: unlike bm25s's default ("en") it drops who/which/how/when
+SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]*[A-Z0-9])")
+ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st no nos vs etc e.g i.e u.s u.k inc ltd co jr sr gen gov sen rep art fig vol "
+    "jan feb mar apr jun jul aug sep sept oct nov dec approx dept est min max".split()
+)
+WORD = re.compile(r"\w+")
+CARDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+            "eleventh", "twelfth")
+# The numbers a question pins: figures (2026, 1,000, 2.5, 28th) and ordinals from "second" on ("first" also means
+# "earliest": "where did he first propose it")
+PINNED_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?:st|nd|rd|th)?(?!\w)"
+                           rf"|\b(?:{'|'.join(ORDINALS[1:])})\b", re.IGNORECASE)
+QUESTION_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
+# A question asking for a date ("When ...", "Since when ...", "On what date ...")
+ASKS_WHEN = re.compile(r"^\W*(?:(?:and|since|until|by|about)\s+)*when\b|\b(?:what|which) (?:date|day|month|year)\b",
+                       re.IGNORECASE)
+ASKS_MONEY = re.compile(
+    r"\bhow much (?:money|funding|funds|financing|investment|capital)\b|\b(?:what|which) (?:amount|budget|sum)\b"
+    r"|\bhow much\b.*\b(?:invest|spen[dt]|pa(?:y|id)|costs?\b|commit|fund|allocat|contribut|lend|lent|loan)",
+    re.IGNORECASE)
+MONEY = re.compile(r"[€$¥£]|\b(?:yen|euros?|eur|usd|jpy|dollars?|pounds?|million|billion|trillion)\b",
+                   re.IGNORECASE)
+# A question leans on the one before when it opens as a continuation ("And ...", "What about ...") or refers back
+# with a pronoun ("its budget", "Where will it take place?")
+CONTINUATION = re.compile(r"^\W*(?:and|also|but|or|so|then|what about|how about|what of|same for|as for)\b",
+                          re.IGNORECASE)
+PRONOUN = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|he|him|his|she|her|hers|this|these|those|"
+                     r"the same|that one|the other)\b", re.IGNORECASE)
+DEMONYM_ENDINGS = ("ian", "ean", "ese", "an", "ish", "i")  # Canadian, Korean, Japanese, European, Iraqi
+
+
+def words(text: str, *, stem: bool = True, stopwords: str = STOPWORDS) -> list[str]:
+    """The keyword terms of text: lower-cased words of two or more characters, stop words removed, stemmed."""
+    import bm25s
+
+    stemmer = _stemmer() if stem else None
+    return bm25s.tokenize([text], stopwords=stopwords, stemmer=stemmer, show_progress=False, return_ids=False)[0]
+
+
+@functools.cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def sentence_ends(line: str) -> list[int]:
+    """Where sentences may end in a line: after . ! or ? (and closing quotes) before a capital or a figure,
+    except after an abbreviation or an initial ("Mr. Kono", "U.S. policy", "J. Smith")."""
+    ends = []
+    for end_match in SENTENCE_END.finditer(line):
+        word = re.search(r"(\S+)$", line[: end_match.end()])
+        token = word.group(1).rstrip(".!?\"'”’)]").lower() if word else ""
+        if token not in ABBREVIATIONS and not re.fullmatch(r"[a-z]", token):
+            ends.append(end_match.end())
+    return ends
+
+
+def names(sentence: str) -> list[str]:
+    """The names and numbers of a sentence: words with a figure, and capitalised words after the first.
+
+    A title ("Ms") is no name; in a sentence written in title case or capitals (most words after the first
+    capitalised) the capitals say nothing, and only numbers count. "What about India?" is not in title case:
+    only one of its two later words is.
+    """
+    found = WORD.findall(sentence)
+    title_case = sum(word[0].isupper() for word in found[1:]) > len(found[1:]) / 2  # the first is always
+    return [word for position, word in enumerate(found) if any(ch.isdigit() for ch in word)
+            or (position and not title_case and word[0].isupper() and len(word) > 1
+                and word.lower() not in ABBREVIATIONS)]
+
+
+def spellings(word: str) -> list[str]:
+    """word, and for a number up to twelve its word too: "3rd", "third"; "5", "five"."""
+    number = re.fullmatch(r"(\d+)(st|nd|rd|th)?", word.lower())
+    if not number or not 1 <= int(number[1]) <= len(CARDINALS):
+        return [word]
+    return [word, (ORDINALS if number[2] else CARDINALS)[int(number[1]) - 1]]
+
+
+def places(word: str) -> list[str]:
+    """The places a word for a people may name: the word less its ending, alone and with an "a"
+    ("Canadian": "Canad", "Canada"; "European": "Europe", "Europea"). None for a word without such an
+    ending, or with fewer than four letters before it."""
+    stems = [word[: -len(ending)] for ending in DEMONYM_ENDINGS
+             if word.lower().endswith(ending) and len(word) - len(ending) >= 4]
+    return [form for stem in stems for form in (stem, stem + "a")]
+
+
+def spelled_out(acronym: str) -> re.Pattern | None:
+    """A pattern for the words an acronym may stand for ("GDP": "gross domestic product", "EPA": "Economic
+    Partnership Agreement", small words such as "of" allowed between); None for a word that is no acronym."""
+    if not (acronym.isalpha() and acronym.isupper() and 2 <= len(acronym) <= 6):
+        return None
+    small = r"(?:of|and|for|the|with|on|in|to|a|an)\b"
+    return re.compile(r"\b" + rf"\W+(?:{small}\W+)?".join(rf"(?!{small}){letter}\w+" for letter in acronym),
+                      re.IGNORECASE)
+
+
+def figures(text: str) -> str:
+    """text in lower case with thousands separators dropped and number words up to twelve as figures too."""
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.lower())
+    for n, (cardinal, ordinal) in enumerate(zip(CARDINALS, ORDINALS), start=1):
+        text = re.sub(rf"\b{cardinal}\b", f"{cardinal} {n}", text)
+        text = re.sub(rf"\b{ordinal}\b", f"{ordinal} {n}{suffix(n)}", text)
+    return text
+
+
+def figure_pattern(number: str) -> str:
+    """A pattern for number (lower case) in text as figures() writes it: "fifth" as 5th, "2" not in "2.5"."""
+    if number in ORDINALS:
+        n = ORDINALS.index(number) + 1
+        number = f"{n}{suffix(n)}"
+    return rf"(?<![\d.])(?<!\d\.){re.escape(number)}(?!\d|[.,]\d)"
+
+
+def suffix(n: int) -> str:
+    return {1: "st", 2: "nd", 3: "rd"}.get(n, "th")

@@ -1,0 +1,84 @@
+"""Japanese: sentence ends (。！？ and closing brackets), keyword terms from SudachiPy's morphological analysis
+(dictionary forms; particles, auxiliaries, symbols and a few empty words dropped), names (proper nouns),
+kanji numerals, and the Japanese cues of questions."""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+
+LANGUAGE = "ja"
+# The characters this analyser reads: kana, kanji (CJK ideographs), the iteration and prolonged-sound marks
+SCRIPT = re.compile(r"[\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+                    r"々〆ヶ\uff66-\uff9f]+")
+SENTENCE_END = re.compile(r"[。！？!?]+[」』）)〕】]*")
+# Parts of speech that carry no topic: particles, auxiliary verbs, symbols, blanks; pronouns and prefixes
+EMPTY_PARTS = frozenset(("助詞", "助動詞", "補助記号", "空白", "記号", "代名詞", "接頭辞", "感動詞", "接続詞"))
+STOPWORDS = frozenset(
+    "第 する ある いる なる れる られる こと もの よう ため これ それ あれ どれ ここ そこ どこ 及び 並びに 等 など "
+    "おる できる 行う いう 思う 方 者 的 について における において による よる 又 また ござる です ます".split()
+)
+KANJI_DIGITS = "〇一二三四五六七八九"
+NUMERAL = re.compile(r"[一二三四五六七八九十]+")
+# The numbers a question pins: figures next to Japanese text ("第5回", "2027年") and kanji ordinals ("第五回")
+PINNED_NUMBER = re.compile(r"(?<=第)[一二三四五六七八九十]+(?=[回次])|\d+(?=[年月日回次度号位条])|(?<=第)\d+")
+QUESTION_WORD = re.compile(r"誰|だれ|何|なに|なん|どこ|いつ|どの|どう|どれ|なぜ|いくら|どちら|どんな")
+ASKS_WHEN = re.compile(r"いつ|何年|何月|何日|日付|日程|時期|日時")
+ASKS_MONEY = re.compile(r"いくら|金額|予算|費用|資金|投資額")
+MONEY = re.compile(r"[円￥]|ユーロ|ドル|億|万円")
+# "では、第2回は？", "それはいつ？", "EU側は？": a continuation, a pronoun referring back, or a bare topic
+CONTINUATION = re.compile(r"^\W*(?:では|じゃあ|それでは|それで|また|ところで|あと|さらに)|^\W*\S{1,12}(?:は|って|の方は)[？?]\W*$")
+PRONOUN = re.compile(r"それ|その|これ|この|あれ|あの|彼|彼女|同じ|そこ")
+
+
+def words(text: str) -> list[str]:
+    """The keyword terms of a run of Japanese text: each word's dictionary (normalised) form, split in Sudachi's
+    middle mode B (デジタル / パートナーシップ / 協議会), empty words dropped."""
+    terms = []
+    for morpheme in _analyse(text):
+        part = morpheme.part_of_speech()[0]
+        form = morpheme.normalized_form().lower()
+        if part not in EMPTY_PARTS and form not in STOPWORDS:
+            terms.append(form)
+    return terms
+
+
+def sentence_ends(line: str) -> list[int]:
+    """Where sentences end in a line: after 。！？ and any closing brackets, where more text follows."""
+    return [match.end() for match in SENTENCE_END.finditer(line) if line[match.end():].strip()]
+
+
+def names(sentence: str) -> list[str]:
+    """The proper nouns of a sentence in Japanese script (インド, 河野, 欧州委員会), with numbers it pins."""
+    found = [m.surface() for m in _analyse(sentence, whole=True)
+             if m.part_of_speech()[1] == "固有名詞" and SCRIPT.fullmatch(m.surface())]
+    return found + [figure(match.group()) for match in PINNED_NUMBER.finditer(sentence)]
+
+
+def figure(numeral: str) -> str:
+    """A number as figures: "五" and "5" are "5", "十二" is "12"; figures stay as they are."""
+    if not NUMERAL.fullmatch(numeral):
+        return numeral
+    tens, _, units = numeral.rpartition("十")
+    if "十" not in numeral:
+        return str(int("".join(str(KANJI_DIGITS.index(ch)) for ch in numeral)))
+    return str((KANJI_DIGITS.index(tens) if tens else 1) * 10 + (KANJI_DIGITS.index(units) if units else 0))
+
+
+def _analyse(text: str, *, whole: bool = False):
+    """Sudachi's morphemes of text: mode B (middle units) for keywords, mode C (whole names) for names."""
+    from sudachipy import SplitMode
+
+    with _LOCK:  # a Sudachi tokenizer is not to be shared between threads mid-call
+        return list(_tokenizer().tokenize(text, SplitMode.C if whole else SplitMode.B))
+
+
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def _tokenizer():
+    from sudachipy import Dictionary
+
+    return Dictionary(dict="core").create()
