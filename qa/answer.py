@@ -82,10 +82,27 @@ def answer(
     passages = found[:k]
     unsupported = why_unsupported(reading, found[:CHECKED], index)
     notice = " ".join(part for part in (notice, unsupported) if part)
+    notice = " ".join(part for part in (notice, other_language(question, passages)) if part)
     understood = {"corrected": reading.corrected, "follows": reading.follows}
     if not passages or evidence <= threshold(index) or unsupported:
         return Answer(question, NOTHING_FOUND, (), tuple(passages), notice=notice, **understood)
     return Answer(question, compose(passages), tuple(passages), notice=notice, **understood)
+
+
+LANGUAGE_NAMES = {"en": ("English", "英語"), "ja": ("Japanese", "日本語")}
+
+
+def other_language(question: str, passages: list[Passage]) -> str:
+    """What to tell the asker when the passages are in another language than the question: they are quoted as
+    their documents write them, not translated. Said in the question's language where it is Japanese."""
+    asked = text.detect(question)
+    languages = sorted({p.language for p in passages if p.language and p.language != asked})
+    if not languages:
+        return ""
+    names = [LANGUAGE_NAMES.get(language, (language, language)) for language in languages]
+    if asked == "ja":
+        return f"出典は{'・'.join(ja for _, ja in names)}の文書のため、原文のまま引用しています。"
+    return f"Some sources are in {' and '.join(en for en, _ in names)}; they are quoted as written, not translated."
 
 
 def why_unsupported(reading: Reading, passages: list[Passage], index: Index) -> str:

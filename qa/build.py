@@ -17,8 +17,10 @@ from qa import store, text
 from qa.chunks import CHUNKER_VERSION, Chunk, ChunkSettings, chunk_document, searchable_text, sentence_in_context
 from qa.documents import METADATA_KEYS, Document, Skipped, read_corpus
 from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, QAError
-from qa.index import FILES, Index, evidence
-from qa.probes import OFF_TOPIC_PROBES
+from qa.index import CROSS_FILES, FILES, Index, evidence
+from qa.multilingual import Multilingual
+from qa.probes import JAPANESE_PROBES, OFF_TOPIC_PROBES
+from qa.text import english
 from qa.vectors import Embedder
 
 log = logging.getLogger(__name__)
@@ -114,7 +116,20 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     sentence_vectors, in_context, titles = np.split(rest, [len(flat), len(flat) + len(contexts)])
     searchers = _make_searchers(chunk_vectors, sentence_vectors, texts)
     manifest = describe(embedder, settings, new_docs, len(chunks), len(flat), searchers)
-    folder = write_index(index_dir, manifest, searchers, (in_context, titles), documents, chunks, rows)
+    cross = Multilingual()
+    rows |= {"cross_chunks": [key(cross.name, part) for part in texts],
+             "cross_sentences": [key(cross.name, part) for part in flat],
+             "cross_titles": [key(cross.name, d.title) for d in documents]}
+    cross_vectors, _ = _embed_new(cross, texts + flat + [d.title for d in documents],
+                                  rows["cross_chunks"] + rows["cross_sentences"] + rows["cross_titles"], old, progress)
+    cross_chunks, cross_sentences, cross_titles = np.split(cross_vectors, [len(texts), len(texts) + len(flat)])
+    cross_searchers = (vector_index(cross_chunks, len(chunks)), vector_index(cross_sentences, len(chunks)))
+    index = Index(index_dir, {}, by_id, chunks, *searchers[:2], np.asarray(sentence_start), searchers[2], in_context,
+                  dict(zip(by_id, titles)), embedder)
+    index.cross = index.view(*cross_searchers, cross_titles)
+    manifest["cross_probe_scores"] = cross_probe_scores(index)
+    folder = write_index(index_dir, manifest, searchers, (in_context, titles), documents, chunks, rows,
+                         dict(zip(CROSS_FILES, (*cross_searchers, cross_titles))))
     return BuildReport(
         added=tuple(sorted(set(new_docs) - set(old_docs))),
         changed=tuple(sorted(d for d in new_docs if d in old_docs and old_docs[d] != new_docs[d])),
@@ -130,15 +145,28 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
 
 
 def write_index(index_dir: Path, manifest: dict, searchers, arrays, documents: list[Document], chunks: list[Chunk],
-                rows: dict) -> Path:
+                rows: dict, cross: dict | None = None) -> Path:
     """Hand a new generation to the store: the searchers, the in-context sentence and title vectors (arrays),
-    the documents, chunks and vector keys (rows). Returns its folder."""
+    the documents, chunks and vector keys (rows), and the multilingual view's files (cross). Returns its folder."""
     in_context, titles = arrays
     # in-context sentence and title vectors are stored, not searched, as float16: half the space, and cosines
     # move by 0.0001 on average, 0.0015 at most (grown corpus, 8 questions x 427 sentences)
     contents = (*searchers, np.asarray(in_context, dtype=np.float16), np.asarray(titles, dtype=np.float16),
                 [asdict(d) for d in documents], [asdict(c) for c in chunks], rows)
-    return store.write_generation(index_dir, manifest, dict(zip(FILES, contents)))
+    return store.write_generation(index_dir, manifest, dict(zip(FILES, contents)) | (cross or {}))
+
+
+def cross_probe_scores(index: Index) -> dict[str, list[float]]:
+    """How much evidence off-topic questions find in the multilingual view, per language asked in: what a
+    Japanese question must beat there (JAPANESE_PROBES, every chunk), and what an English question must beat
+    in the documents not in English (OFF_TOPIC_PROBES, those chunks only; none when every document is English)."""
+    scores = {"ja": [round(index.cross.evidence(vector, text.terms(probe)), 4)
+                     for probe, vector in zip(JAPANESE_PROBES, index.cross.embedder.embed(list(JAPANESE_PROBES)))]}
+    others = np.flatnonzero(index.languages != english.LANGUAGE)
+    if len(others):
+        scores["en"] = [round(index.cross.evidence_among(vector, text.terms(probe), others), 4)
+                        for probe, vector in zip(OFF_TOPIC_PROBES, index.cross.embedder.embed(list(OFF_TOPIC_PROBES)))]
+    return scores
 
 
 def describe(embedder: Embedder, settings: ChunkSettings, documents: dict[str, dict], chunks: int, sentences: int,
@@ -164,11 +192,12 @@ def describe(embedder: Embedder, settings: ChunkSettings, documents: dict[str, d
     }
 
 
-def _embed_new(embedder: Embedder, texts: list[str], keys: list[str], old: dict, progress: bool):
+def _embed_new(embedder, texts: list[str], keys: list[str], old: dict, progress: bool):
     """Vectors for texts, reusing the previous generation's where the key (model + text) is the same."""
     missing = [i for i, key in enumerate(keys) if key not in old]
     log.info("embedding %d of %d texts", len(missing), len(texts))
-    fresh = embedder.embed([texts[i] for i in missing], progress=progress)
+    embed = getattr(embedder, "embed_passages", None) or embedder.embed  # a multilingual encoder: as passages
+    fresh = embed([texts[i] for i in missing], progress=progress)
     matrix = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     for i, key in enumerate(keys):
         if key in old:
@@ -202,6 +231,13 @@ def _previous_vectors(index_dir: Path, previous: dict, embedder: Embedder) -> tu
     old.update(zip(rows["sentences"], sentences.reconstruct_n(0, sentences.ntotal)))
     old.update(zip(rows["contexts"], in_context.astype(np.float32)))
     old.update(zip(rows["titles"], titles.astype(np.float32)))
+    if CROSS_FILES[0] in manifest.get("files", {}):
+        dense, sentences, titles = store.read_files(folder, manifest, list(CROSS_FILES)).values()
+        if (dense.ntotal, sentences.ntotal, len(titles)) == tuple(
+                len(rows.get(name, [])) for name in ("cross_chunks", "cross_sentences", "cross_titles")):
+            old.update(zip(rows["cross_chunks"], dense.reconstruct_n(0, dense.ntotal)))
+            old.update(zip(rows["cross_sentences"], sentences.reconstruct_n(0, sentences.ntotal)))
+            old.update(zip(rows["cross_titles"], titles.astype(np.float32)))
     return old, ""
 
 

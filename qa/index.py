@@ -3,6 +3,7 @@ holds for a question. Storage is qa/store.py; building is qa/build.py."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from qa.vectors import Embedder
 # The files of a generation, in the order build writes them
 FILES = ("dense.faiss", "sentences.faiss", "keywords", "in_context.npy", "titles.npy", "documents.jsonl",
          "chunks.jsonl", "rows.json")
+# The same chunks, sentences and titles as the multilingual encoder sees them (qa.multilingual): the view in which
+# a Japanese question meets an English passage, and an English question a Japanese one
+CROSS_FILES = ("cross_dense.faiss", "cross_sentences.faiss", "cross_titles.npy")
 # Above this many chunks the chunk and sentence vectors are searched approximately (HNSW). An exact
 # search reads every vector (measured: 39 ms for 100,000 chunk vectors on two cores) and the sentence
 # index holds two or three rows per chunk, so past about 20,000 chunks exact search costs more than
@@ -40,6 +44,7 @@ class Index:
     in_context: np.ndarray = field(repr=False)  # the sentences again, each after its title and heading (float16)
     titles: dict[str, np.ndarray] = field(repr=False)  # vector of each document's title, by doc_id
     embedder: Embedder = field(repr=False)
+    cross: Index | None = field(default=None, repr=False)  # the same chunks in the multilingual encoder's view
 
     @classmethod
     def load(cls, index_dir: Path, *, embedder: Embedder | None = None) -> Index:
@@ -73,8 +78,27 @@ class Index:
             or sentences.ntotal != sentence_start[-1]
         ):
             raise IndexCorrupt(f"The files of the index in {folder} disagree; rebuild it with 'qa index'")
-        return cls(folder, manifest, {d.doc_id: d for d in documents}, chunks, dense, sentences, sentence_start,
-                   keywords, in_context, {d.doc_id: v for d, v in zip(documents, titles)}, embedder)
+        index = cls(folder, manifest, {d.doc_id: d for d in documents}, chunks, dense, sentences, sentence_start,
+                    keywords, in_context, {d.doc_id: v for d, v in zip(documents, titles)}, embedder)
+        if CROSS_FILES[0] in manifest.get("files", {}):
+            index.cross = index.view(*store.read_files(folder, manifest, list(CROSS_FILES)).values())
+        return index
+
+    def view(self, dense, sentences, titles: np.ndarray) -> Index:
+        """This index's chunks as the multilingual encoder sees them: its chunk and sentence searchers and title
+        vectors, the same keywords. Its sentences stand in for themselves in context, which it has no vectors of."""
+        from qa.multilingual import Multilingual
+
+        if dense.ntotal != len(self.chunks) or sentences.ntotal != self.sentences.ntotal or len(titles) != len(self.titles):
+            raise IndexCorrupt(f"The files of the index in {self.path} disagree; rebuild it with 'qa index'")
+        in_context = sentences.reconstruct_n(0, sentences.ntotal).astype(np.float16)
+        return Index(self.path, self.manifest, self.documents, self.chunks, dense, sentences, self.sentence_start,
+                     self.keywords, in_context, dict(zip(self.titles, titles)), Questions(Multilingual()))
+
+    @functools.cached_property
+    def languages(self) -> np.ndarray:
+        """The language of each chunk (its document's), in chunk order."""
+        return np.array([self.documents[chunk.doc_id].language or english.LANGUAGE for chunk in self.chunks])
 
     def dense_scores(self, vector: np.ndarray, n: int) -> dict[int, float]:
         """The n chunks nearest to a unit query vector: {chunk number: cosine}."""
@@ -162,6 +186,17 @@ class Index:
         wanted = np.zeros(len(self.chunks), dtype=bool)
         wanted[chunks] = True
         return np.flatnonzero(np.repeat(wanted, np.diff(self.sentence_start)))
+
+
+class Questions:
+    """A multilingual encoder as a view's embedder: what retrieval embeds there are questions ("query: ")."""
+
+    def __init__(self, encoder):
+        self.encoder = encoder
+        self.name, self.precision, self.dimension = encoder.name, encoder.precision, encoder.dimension
+
+    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        return self.encoder.embed_queries(texts)
 
 
 def evidence(dense, sentences, keywords, vector: np.ndarray, terms: frozenset[str]) -> float:

@@ -20,6 +20,7 @@ from qa.filters import Filters
 from qa.index import Index
 from qa.question import check_k, clean_history, clean_question, cut_notice
 from qa.quote import ANSWER_TYPE_WEIGHT, DATE_IN_TEXT, best_sentence
+from qa.text import english
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class Passage:
     highlight: tuple[int, int]  # offsets, within text, of the sentence(s) that best answer the question
     relevance: float  # cosine similarity of the question to the passage, for deciding whether to answer
     context: str = ""  # the headings or list lead-in above the passage in its document, not part of its text
+    language: str = ""  # the language of its document ("en", "ja"), in which it is quoted
 
     @property
     def citation(self) -> str:
@@ -111,7 +113,14 @@ def retrieve(
 def search(query: str, k: int, index: Index, filters: Filters = Filters(), context: str = "",
            ) -> tuple[list[Passage], float]:
     """The k best passages for query from the documents filters allows, and how much evidence those documents
-    hold for it (see index.evidence). Nothing, and no evidence, when filters allows no document.
+    hold for it (see index.evidence), on the scale of the English calibration (answer.threshold). Nothing, and
+    no evidence, when filters allows no document.
+
+    An English question is searched in MiniLM's view of the English documents, as it always was. A question
+    in another language, and an English one among documents in another language, is searched in the
+    multilingual view (Index.cross), whose evidence is measured against off-topic questions in that view
+    (build.cross_probe_scores). Passages of the other languages join an English question's only where their
+    documents hold more evidence than off-topic questions find there.
 
     context: earlier questions query leans on (conversation.read), searched with it: their vector and keyword
     scores are added at CARRIED_WEIGHT, their terms count for the quote and the evidence.
@@ -120,9 +129,38 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters(), conte
     allowed = None if filters == Filters() else allowed_chunks(index, filters)
     if not index.chunks or k < 1 or (allowed is not None and not len(allowed)):
         return [], 0.0
+    language = text.detect(query)
+    foreign = index.languages != english.LANGUAGE
+    if index.cross is None or (language == english.LANGUAGE and not foreign.any()):
+        return _search(query, k, index, allowed, context)
+    threshold = max(index.manifest.get("probe_scores") or [0.0])
+    if language != english.LANGUAGE:
+        passages, evidence = _search(query, k, index.cross, allowed, context, language)
+        return passages, evidence - calibration(index, language) + threshold
+    chosen = np.ones(len(index.chunks), dtype=bool) if allowed is None else np.isin(np.arange(len(index.chunks)), allowed)
+    own, own_evidence = _search(query, k, index, np.flatnonzero(chosen & ~foreign), context)
+    other, other_evidence = _search(query, k, index.cross, np.flatnonzero(chosen & foreign), context, language)
+    own_margin, other_margin = own_evidence - threshold, other_evidence - calibration(index, english.LANGUAGE)
+    if other_margin <= 0 and own:  # the other documents say no more than off-topic questions find there
+        return own, own_evidence
+    lead, rest = (own, other) if own and own_margin >= other_margin else (other, own)
+    return (lead[:1] + sorted(lead[1:] + rest, key=lambda p: -p.score))[:k], threshold + max(own_margin, other_margin)
+
+
+def calibration(index: Index, language: str) -> float:
+    """The most evidence an off-topic question in language found in the multilingual view (cross_probe_scores)."""
+    return max(index.manifest.get("cross_probe_scores", {}).get(language) or [0.0])
+
+
+def _search(query: str, k: int, index: Index, allowed: np.ndarray | None, context: str, language: str = ""
+            ) -> tuple[list[Passage], float]:
+    """search() in one view of the index, among the allowed chunk numbers (None: all). language: the question's,
+    given in the multilingual view, where keywords count only in passages of that language (see candidates)."""
+    if allowed is not None and not len(allowed):
+        return [], 0.0
     vectors = index.embedder.embed([query, context] if context else [query])
     vector = _unit(vectors[0] + CARRIED_WEIGHT * vectors[1]) if context else vectors[0]
-    found = candidates(query, vector, index, allowed, context)
+    found = candidates(query, vector, index, allowed, context, language)
     relevance = np.maximum(found.chunk_cosine, found.best_sentence)
     fused = fuse(found)
     ranked = [(found.ids[j], float(fused[j])) for j in np.argsort(-fused)]
@@ -136,6 +174,8 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters(), conte
         for i, score in diverse(ranked, index.chunks, k)
     ]
     return passages, index.evidence(vector, terms) if allowed is None else index.evidence_among(vector, terms, allowed)
+
+
 
 
 @dataclass(frozen=True)
@@ -166,7 +206,7 @@ class Candidates:
 
 
 def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray | None = None,
-               context: str = "") -> Candidates:
+               context: str = "", language: str = "") -> Candidates:
     """The CANDIDATES best chunks by chunk vector, by sentence vector and by keywords, together, with the
     question compared to each chunk and to every sentence in it: the second look. allowed: chunk numbers
     to search among (None: all). context: the earlier questions query leans on, their BM25 scores added at
@@ -177,6 +217,10 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
     then keep few candidates or none, however good its own passages are.
     """
     keyword = index.keyword_scores(query)
+    if language and index.cross is None:
+        # across languages, the words a question shares with a passage are the odd name or acronym in Latin
+        # letters, which the Latin-lettered fragments of a document (logos, lists of names) hold most of
+        keyword = np.where(index.languages == language, keyword, 0.0)
     if context:
         keyword = keyword + CARRIED_WEIGHT * index.keyword_scores(context)
     if allowed is None:
@@ -297,4 +341,5 @@ def _passage(index: Index, i: int, score: float, relevance: float, highlight: tu
         highlight=highlight,
         relevance=round(float(relevance), 4),
         context=chunk.context,
+        language=document.language,
     )

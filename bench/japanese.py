@@ -1,0 +1,124 @@
+"""Questions in Japanese and documents in Japanese: how well each is answered, beside English, in one run.
+
+    python -m bench.japanese
+
+Three corpora, each indexed afresh: the bundled (English) documents asked in Japanese
+(../shared/eval/dev_qa_ja.jsonl); the Japanese documents of bench/japanese asked in Japanese and in English;
+and the two together, where the English development questions must still find their English passages.
+Then the build time of the bundled corpus with and without the multilingual view, and the latency of a
+Japanese question beside an English one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench import measure
+from qa.answer import answer
+from qa.build import build_index
+from qa.config import REPOSITORY
+from qa.documents import read_corpus
+from qa.chunks import chunk_document, searchable_text
+from qa.index import Index
+from qa.multilingual import Multilingual
+from qa.text import sentence_spans
+from qa.vectors import Embedder
+
+JAPANESE = Path(__file__).resolve().parent / "japanese"
+EVAL = REPOSITORY.parent / "shared" / "eval"
+
+
+def load(path: Path, language: str | None = None) -> list[dict]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row for row in rows if language is None or row.get("language", "en") == language]
+
+
+def folded(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def score(index: Index, questions: list[dict]) -> dict[str, float]:
+    """hit@1 and hit@5 of the fact questions (on the passages shown, or the closest when abstaining), the share
+    of them answered, and the share of out_of_scope questions refused; median seconds per question."""
+    hits1, hits5, answered, refused, seconds = [], [], [], [], []
+    for question in questions:
+        started = time.perf_counter()
+        result = answer(question["question"], index=index)
+        seconds.append(time.perf_counter() - started)
+        if question["kind"] == "out_of_scope":
+            refused.append(result.abstained)
+            continue
+        if question["kind"] != "fact":
+            continue
+        shown = [folded(p.text) for p in (result.passages or result.closest)]
+        hit = [any(folded(a) in text for a in question["answers"]) for text in shown]
+        hits1.append(bool(hit[:1] and hit[0]))
+        hits5.append(any(hit))
+        answered.append(not result.abstained)
+    mean = lambda values: statistics.fmean(values) if values else float("nan")  # noqa: E731
+    return {"hit@1": mean(hits1), "hit@5": mean(hits5), "answered": mean(answered), "refused": mean(refused),
+            "n": len(hits1), "seconds": statistics.median(seconds)}
+
+
+def build_seconds(corpus: Path, folder: Path, embedder: Embedder) -> tuple[float, float]:
+    """Seconds to build corpus from nothing, and the part of it the multilingual view took (its encoder alone
+    on the same texts)."""
+    started = time.perf_counter()
+    build_index(corpus, folder, embedder=embedder)
+    total = time.perf_counter() - started
+    documents, _ = read_corpus(corpus)
+    chunks = [(chunk, document) for document in documents for chunk in chunk_document(document)]
+    texts = [searchable_text(chunk, document) for chunk, document in chunks]
+    texts += [chunk.text[s:e] for chunk, _ in chunks for s, e in sentence_spans(chunk.text)]
+    encoder = Multilingual()
+    encoder.embed_passages(["warm up"])
+    started = time.perf_counter()
+    encoder.embed_passages(texts + [d.title for d in documents])
+    return total, time.perf_counter() - started
+
+
+def main() -> None:
+    embedder = Embedder()
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        work = Path(work)
+        bundled, japanese, mixed = work / "bundled", work / "japanese", work / "mixed"
+        shutil.copytree(REPOSITORY / "corpus", mixed)
+        shutil.copytree(JAPANESE / "corpus", mixed / "japanese")
+        total, cross = build_seconds(REPOSITORY / "corpus", bundled, embedder)
+        build_index(JAPANESE / "corpus", japanese, embedder=embedder)
+        build_index(mixed, work / "mixed-index", embedder=embedder)
+        indexes = {name: Index.load(folder, embedder=embedder)
+                   for name, folder in (("bundled", bundled), ("japanese", japanese), ("mixed", work / "mixed-index"))}
+        answer("warm up", index=indexes["bundled"])
+        answer("準備", index=indexes["bundled"])
+        ours = load(JAPANESE / "questions.jsonl")
+        runs = [
+            ("bundled (English)", "English dev", indexes["bundled"], load(EVAL / "dev_qa.jsonl")),
+            ("bundled (English)", "Japanese dev", indexes["bundled"], load(EVAL / "dev_qa_ja.jsonl")),
+            ("bench/japanese", "Japanese", indexes["japanese"], [q for q in ours if q["language"] == "ja"]),
+            ("bench/japanese", "English", indexes["japanese"], [q for q in ours if q["language"] == "en"]),
+            ("bundled + bench/japanese", "English dev", indexes["mixed"], load(EVAL / "dev_qa.jsonl")),
+            ("bundled + bench/japanese", "Japanese, on the Japanese documents", indexes["mixed"],
+             [q for q in ours if q["language"] == "ja"]),
+            ("bundled + bench/japanese", "English, on the Japanese documents", indexes["mixed"],
+             [q for q in ours if q["language"] == "en" or q["kind"] == "out_of_scope"]),
+        ]
+        for corpus, asked, index, questions in runs:
+            got = score(index, questions)
+            rows.append((corpus, asked, got["n"], f"{got['hit@1']:.2f}", f"{got['hit@5']:.2f}", f"{got['answered']:.2f}",
+                         f"{got['refused']:.2f}", measure.ms(got["seconds"])))
+    print(measure.table(["corpus", "questions", "facts", "hit@1", "hit@5", "answered", "off-topic refused",
+                         "median per question"], rows))
+    print()
+    print(f"Bundled corpus build from nothing: {total:.1f} s, of which the multilingual view {cross:.1f} s; "
+          f"build / build without it = {total / max(total - cross, 1e-9):.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Text analysis in both languages: sentences, keyword terms, names, numbers, question cues, language."""
+
+from __future__ import annotations
+
+import bm25s
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa import text
+from qa.text import english, japanese
+
+
+def test_english_terms_are_what_bm25s_made_of_them_before():
+    sentence = "Who co-chaired the third Digital Partnership Council in Tokyo on 12 May 2025?"
+    plain = bm25s.tokenize([sentence], stopwords="en_plus", stemmer=english._stemmer(), show_progress=False,
+                           return_ids=False)[0]
+    assert text.words(sentence) == plain
+
+
+def test_japanese_terms_are_words_in_dictionary_form_without_particles():
+    terms = text.words("第3回日EUデジタルパートナーシップ協議会の共同議長は誰でしたか？")
+    assert {"デジタル", "パートナーシップ", "協議会", "共同", "議長", "eu"} <= set(terms)
+    assert not {"の", "は", "でし", "か", "？", "誰"} & set(terms)
+
+
+def test_a_latin_word_inside_japanese_is_the_same_term_as_in_english():
+    assert text.terms("6G MIRAI-HARMONYプロジェクト") & text.terms("the 6G MIRAI-HARMONY project") >= {"mirai", "harmoni"}
+    assert text.terms("ＥＵ") == text.terms("EU")  # full-width letters, as Japanese keyboards type them
+
+
+@pytest.mark.parametrize("passage, sentences", [
+    ("日本とEUは協議会を開催した。共同声明を発表した！", ["日本とEUは協議会を開催した。", "共同声明を発表した！"]),
+    ("「協力を進める。」と述べた。次に移る。", ["「協力を進める。」", "と述べた。", "次に移る。"]),
+    ("Mr. Kono met Mr. Breton. They agreed.", ["Mr. Kono met Mr. Breton.", "They agreed."]),
+    ("EU side: 協議会を開催した。 Then it ended.", ["EU side: 協議会を開催した。", "Then it ended."]),
+], ids=["japanese", "brackets", "english", "mixed"])
+def test_sentences_end_where_either_language_ends_them(passage, sentences):
+    assert [passage[s:e] for s, e in text.split_sentences(passage)] == sentences
+
+
+def test_japanese_names_and_pinned_numbers():
+    assert text.names("インドとのデジタルパートナーシップはいつ始まりましたか？") == ["インド"]
+    assert text.pinned_numbers("第五回協議会は2027年に開かれますか？") == ["5", "2027"]
+    assert text.pinned_numbers("第12回") == ["12"] and japanese.figure("十二") == "12"
+
+
+@pytest.mark.parametrize("question, when, money, leans", [
+    ("第3回協議会はいつ開催されましたか？", True, False, False),
+    ("6G共同プロジェクトは年間いくらの資金を受けられますか？", False, True, False),
+    ("では、第2回は？", False, False, True),
+    ("When was the Digital Agency launched?", True, False, False),
+    ("And the second one?", False, False, True),
+])
+def test_question_cues_in_either_language(question, when, money, leans):
+    assert (text.asks_when(question), text.asks_money(question), text.leans_back(question)) == (when, money, leans)
+
+
+@pytest.mark.parametrize("sample, language", [
+    ("Who leads the 6G MIRAI-HARMONY project?", "en"),
+    ("第3回デジタルパートナーシップ協議会の共同議長は誰でしたか？", "ja"),
+    ("MIRAI-HARMONYを率いるのは誰？", "ja"),
+    ("Semiconductors?", "en"),
+    ("12345", "en"),
+])
+def test_language_of_a_question(sample, language):
+    assert text.detect(sample) == language
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("あいうアイウ漢字語。！？「」 \nEUab.?12－ＡＢ、"), max_size=80))
+def test_any_text_is_analysed_without_error_into_spans_inside_it(sample):
+    spans = text.split_sentences(sample)
+    assert all(0 <= s < e <= len(sample) for s, e in spans)
+    assert spans == sorted(spans) and all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    assert all(word and word == word.lower() for word in text.words(sample))
+    text.names(sample), text.pinned_numbers(sample), text.detect(sample)  # noqa: B018 - they must not raise
