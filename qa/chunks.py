@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from qa.documents import PAGE_BREAK, Document
-from qa.text import split_sentences
+from qa.text import split_sentences, strip_span
 
 ITEM = re.compile(r"(?:[-*•▪●◦✓]\s+)+(?=\S)|\d{1,3}[.)](?=\s)|\(?[a-zA-Z]\)(?=\s)")  # "**bold**" is no bullet
 MARKDOWN_HEADING = re.compile(r"#{1,6}\s")
@@ -125,7 +125,7 @@ def _blocks(text: str) -> list[_Block]:
             flush()
             page += 1
             continue
-        start, end = _strip(text, line.start(), line.end())
+        start, end = strip_span(text, line.start(), line.end())
         if start == end:
             flush()
             continue
@@ -205,7 +205,7 @@ def _split_long(text: str, block: _Block, settings: ChunkSettings) -> list[_Bloc
     spans = [(block.start + s, block.start + e) for s, e in split_sentences(text[block.start : block.end])]
     for s, e in (part for span in spans for part in _cut_huge(text, span, settings.hard_max_chars)):
         if e - piece_start > settings.max_chars and s > piece_start:
-            pieces.append(_Block(block.kind, piece_start, _strip(text, piece_start, s)[1], block.page))
+            pieces.append(_Block(block.kind, piece_start, strip_span(text, piece_start, s)[1], block.page))
             piece_start = s
     pieces.append(_Block(block.kind, piece_start, block.end, block.page))
     return pieces
@@ -218,7 +218,7 @@ def _cut_huge(text: str, span: tuple[int, int], limit: int) -> list[tuple[int, i
         cut = text.rfind(" ", start + limit // 2, start + limit)
         cut = cut if cut > start else start + limit
         parts.append((start, cut))
-        start = _strip(text, cut, end)[0]
+        start = strip_span(text, cut, end)[0]
     parts.append((start, end))
     return parts
 
@@ -247,14 +247,6 @@ def _location(group: list[_Block], multi_page: bool) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.strip("#*_ \n").split())[:200]
-
-
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def searchable_text(chunk: Chunk, document: Document) -> str:

@@ -62,9 +62,9 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         for end in ends:
             if not re.search(r"[^\W\d_]", text[start:end]):
                 continue
-            spans.append(_strip(text, start, end))
+            spans.append(strip_span(text, start, end))
             start = end
-        spans.append(_strip(text, start, line.end()))
+        spans.append(strip_span(text, start, line.end()))
     return [span for span in spans if span[1] > span[0]]
 
 
@@ -153,7 +153,8 @@ def _detector():
     return LanguageDetectorBuilder.from_languages(*served).build()
 
 
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span text[start:end] without the whitespace at its ends."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
