@@ -162,6 +162,9 @@ def evaluate(questions, k, baselines, markdown, corpus_dir, index_dir) -> None:
     results = evaluation.run(questions, k=k, corpus_dir=config.corpus_dir(corpus_dir),
                              index_dir=config.index_dir(index_dir), baselines=baselines)
     click.echo(evaluation.table(results, markdown=markdown))
+    languages = evaluation.by_language(results[0])
+    if len(languages) > 1:  # questions in several languages: this project's figures for each
+        click.echo("\n" + evaluation.table(languages, markdown=markdown))
     misses = evaluation.misses(results[0])
     if misses:
         click.echo("\nMisses of " + results[0].name + ":")

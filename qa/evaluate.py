@@ -145,6 +145,14 @@ def table(results: list[Result], *, markdown: bool = False) -> str:
     return "\n".join(lines)
 
 
+def by_language(result: Result) -> list[Result]:
+    """result split by the language the questions are asked in ("language", English when not given)."""
+    groups: dict[str, list[Outcome]] = {}
+    for outcome in result.outcomes:
+        groups.setdefault(outcome.question.get("language", "en"), []).append(outcome)
+    return [Result(f"{result.name}, {language}", outcomes) for language, outcomes in sorted(groups.items())]
+
+
 def misses(result: Result) -> list[str]:
     """One line per question the system got wrong, for reading the failures."""
     lines = []

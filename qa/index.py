@@ -181,6 +181,16 @@ class Index:
         cosine = max((float(scores[0]) for scores in nearest if len(scores)), default=0.0)
         return cosine + coverage(self.keywords, terms, chunks)
 
+    def evidence_across(self, vector: np.ndarray, terms: frozenset[str], language: str,
+                        chunks: np.ndarray | None = None) -> float:
+        """evidence() of a question in language in this (multilingual) view, among chunks (None: all): the best
+        cosine anywhere, and the terms' coverage in passages of the question's language only. Across languages
+        the terms a question shares with a passage are a figure or a name in Latin letters ("2019年", "EU"),
+        which off-topic questions share as often as others."""
+        chunks = np.arange(len(self.chunks)) if chunks is None else np.asarray(chunks, dtype=np.int64)
+        same = chunks[self.languages[chunks] == language]
+        return self.evidence_among(vector, frozenset(), chunks) + (coverage(self.keywords, terms, same) if len(same) else 0.0)
+
     def sentence_rows(self, chunks: np.ndarray) -> np.ndarray:
         """The rows of the sentence index that hold the given chunks' sentences."""
         wanted = np.zeros(len(self.chunks), dtype=bool)

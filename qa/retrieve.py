@@ -173,6 +173,8 @@ def _search(query: str, k: int, index: Index, allowed: np.ndarray | None, contex
                  best_sentence(index.chunks[i].text, np.mean(found.sentences_of(at[i]), axis=0), terms, weights, asks_date))
         for i, score in diverse(ranked, index.chunks, k)
     ]
+    if language and index.cross is None:
+        return passages, index.evidence_across(vector, terms, language, allowed)
     return passages, index.evidence(vector, terms) if allowed is None else index.evidence_among(vector, terms, allowed)
 
 

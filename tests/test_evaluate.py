@@ -76,3 +76,20 @@ def test_qa_eval_reads_a_question_with_its_history_and_the_baselines_without(tmp
     assert histories["Who co-chaired the third Digital Partnership Council?"] == ()
     assert [o.question["id"] for r in results for o in r.outcomes] == ["f", "a"] * 3  # the baselines score it too
     assert evaluate.first_hit(results[0].outcomes[0]) is not None  # read with its history, it finds the budget
+
+
+def test_qa_eval_reports_each_language_of_a_file_asked_in_two(tmp_path, index_dir):
+    questions = tmp_path / "q.jsonl"
+    rows = [
+        {"id": "e", "kind": "fact", "question": "Who co-chaired the third Digital Partnership Council?",
+         "answers": ["Henna Virkkunen"]},
+        {"id": "j", "kind": "fact", "question": "第3回デジタルパートナーシップ協議会の共同議長は誰でしたか？",
+         "answers": ["Henna Virkkunen"], "language": "ja"},
+    ]
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+
+    result = CliRunner().invoke(main, ["eval", str(questions), "--no-baselines", "--index", str(index_dir),
+                                       "--corpus", str(CORPUS)])
+
+    assert result.exit_code == 0, result.output
+    assert "this project, en" in result.output and "this project, ja" in result.output
