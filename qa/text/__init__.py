@@ -22,6 +22,7 @@ DEFAULT = english
 LANGUAGES = tuple(analyser.LANGUAGE for analyser in ANALYSERS)  # what detect() tells apart: the ones served
 _SCRIPTS = re.compile("|".join(f"({analyser.SCRIPT.pattern})" for analyser in ANALYSERS if analyser is not DEFAULT))
 KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa]")
+KANA_SHARE = 0.1  # kana among a text's letters from which it is Japanese whatever lingua says
 _OTHERS = [analyser for analyser in ANALYSERS if analyser is not DEFAULT]
 
 
@@ -133,11 +134,13 @@ def detect(text: str) -> str:
 
     lingua (statistical, made for short text) decides among the languages served, not all it knows: each
     language's model costs its loading time (1.4 s for seven European and Asian ones, measured, against
-    10 ms for two), and a question in another language has no analyser to go to. Kana make a text Japanese
-    whatever else it holds (lingua reads "MIRAI-HARMONYを率いるのは誰？" as English); where lingua cannot
-    tell, kanji make it "ja", anything else "en".
+    10 ms for two), and a question in another language has no analyser to go to. A tenth of its letters in
+    kana make a text Japanese whatever else it holds (lingua reads "MIRAI-HARMONYを率いるのは誰？" as English;
+    an English passage naming the デジタル庁 stays English); where lingua cannot tell, kanji make it "ja",
+    anything else "en".
     """
-    if KANA.search(text):  # kana are Japanese only; lingua reads "MIRAI-HARMONYを率いるのは誰？" as English
+    letters = sum(ch.isalpha() for ch in text)
+    if len(KANA.findall(text)) >= KANA_SHARE * letters > 0:  # lingua reads "MIRAI-HARMONYを率いるのは誰？" as English
         return japanese.LANGUAGE
     found = _detector().detect_language_of(text)
     if found is not None:
