@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import index as scoring
-from qa import store, text
+from qa import config, store, text
 from qa.chunks import CHUNKER_VERSION, Chunk, ChunkSettings, chunk_document, searchable_text, sentence_in_context
 from qa.documents import METADATA_KEYS, Document, Skipped, read_corpus
 from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, QAError
@@ -67,16 +67,20 @@ def build_index(
     embedder: Embedder | None = None,
     settings: ChunkSettings = ChunkSettings(),
     progress: bool = False,
+    multilingual: bool | None = None,
 ) -> BuildReport:
     """Build or update the index of corpus_dir in index_dir, embedding only texts that are new.
 
+    multilingual: also embed every chunk, sentence and title with the multilingual encoder (Index.cross), which
+    Japanese questions and documents need; default: config.multilingual() (QA_MULTILINGUAL, on).
     One build at a time per index folder: a second waits for the first, then reuses its vectors.
     """
     with store.build_lock(index_dir):
-        return _build(corpus_dir, index_dir, embedder or Embedder(), settings, progress)
+        return _build(corpus_dir, index_dir, embedder or Embedder(), settings, progress, config.multilingual(multilingual))
 
 
-def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: ChunkSettings, progress: bool) -> BuildReport:
+def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: ChunkSettings, progress: bool,
+           multilingual: bool) -> BuildReport:
     started = time.perf_counter()
     documents, skipped = read_corpus(corpus_dir)
     if not documents:
@@ -116,6 +120,9 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     sentence_vectors, in_context, titles = np.split(rest, [len(flat), len(flat) + len(contexts)])
     searchers = _make_searchers(chunk_vectors, sentence_vectors, texts)
     manifest = describe(embedder, settings, new_docs, len(chunks), len(flat), searchers)
+    if not multilingual:
+        folder = write_index(index_dir, manifest, searchers, (in_context, titles), documents, chunks, rows)
+        return _report(new_docs, old_docs, skipped, chunks, embedded, started, folder, note)
     cross = Multilingual()
     rows |= {"cross_chunks": [key(cross.name, part) for part in texts],
              "cross_sentences": [key(cross.name, part) for part in flat],
@@ -130,6 +137,11 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     manifest["cross_probe_scores"] = cross_probe_scores(index)
     folder = write_index(index_dir, manifest, searchers, (in_context, titles), documents, chunks, rows,
                          dict(zip(CROSS_FILES, (*cross_searchers, cross_titles))))
+    return _report(new_docs, old_docs, skipped, chunks, embedded, started, folder, note)
+
+
+def _report(new_docs: dict, old_docs: dict, skipped, chunks, embedded: int, started: float, folder: Path, note: str,
+            ) -> BuildReport:
     return BuildReport(
         added=tuple(sorted(set(new_docs) - set(old_docs))),
         changed=tuple(sorted(d for d in new_docs if d in old_docs and old_docs[d] != new_docs[d])),

@@ -34,6 +34,14 @@ def feedback_path(value: str | Path | None = None, *, index_dir: str | Path | No
 _index_folder = index_dir  # feedback_path's keyword index_dir hides the function of that name
 
 
+def multilingual(value: bool | None = None) -> bool:
+    """Whether builds add the multilingual view (Japanese questions, documents in other languages): value, else
+    QA_MULTILINGUAL (0, off or false turns it off), else on. Off, a build takes about 2.5x less time."""
+    if value is not None:
+        return value
+    return os.environ.get("QA_MULTILINGUAL", "1").strip().lower() not in ("0", "off", "false", "no")
+
+
 def model_name(value: str | None = None) -> str:
     return value or os.environ.get("QA_MODEL") or DEFAULT_MODEL
 

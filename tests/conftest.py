@@ -27,6 +27,9 @@ def isolated(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path_factory.mktemp("default-index")))
     monkeypatch.setenv("QA_CORPUS_DIR", str(CORPUS))
     monkeypatch.delenv("QA_MODEL", raising=False)
+    # The multilingual view costs a build 2.5x its time; the tests of Japanese and of languages build it
+    # themselves (multilingual=True), as does the session's index of the bundled corpus
+    monkeypatch.setenv("QA_MULTILINGUAL", "0")
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +42,7 @@ def embedder() -> Embedder:
 def index_dir(tmp_path_factory, embedder) -> Path:
     """A real index of the bundled corpus, built once per session."""
     folder = tmp_path_factory.mktemp("index")
-    build_index(CORPUS, folder, embedder=embedder)
+    build_index(CORPUS, folder, embedder=embedder, multilingual=True)
     return folder
 
 

@@ -21,7 +21,7 @@ def japanese(tmp_path_factory, embedder) -> Index:
     corpus = tmp_path_factory.mktemp("japanese") / "corpus"
     shutil.copytree(JAPANESE, corpus)
     folder = corpus.parent / "index"
-    build_index(corpus, folder, embedder=embedder)
+    build_index(corpus, folder, embedder=embedder, multilingual=True)
     return Index.load(folder, embedder=embedder)
 
 
