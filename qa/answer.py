@@ -139,10 +139,13 @@ def unknown_names(question: str, index: Index) -> list[str]:
     """The names, acronyms and numbers in question (text.names) that no document mentions (Index.mentions).
 
     A question about the EU and India is not answered from passages about the EU and Japan, however
-    close they come: the evidence score cannot tell them apart, the name can.
+    close they come: the evidence score cannot tell them apart, the name can. A name is looked for only where
+    documents are written in its script: "日本" in a question is not missing from English documents that say
+    "Japan" (names are not translated here, so in a corpus without Japanese documents Japanese names go unchecked).
     """
-    return [name for name in text.names(question)
-            if not any(index.mentions(form) for form in english.spellings(name))]
+    written = {document.language or english.LANGUAGE for document in index.documents.values()}
+    return [name for name in text.names(question) if text.script_language(name) in written
+            and not any(index.mentions(form) for form in english.spellings(name))]
 
 
 def unheld_numbers(question: str, passages: list[Passage]) -> list[str]:

@@ -41,6 +41,7 @@ def test_sentences_end_where_either_language_ends_them(passage, sentences):
 
 def test_japanese_names_and_pinned_numbers():
     assert text.names("インドとのデジタルパートナーシップはいつ始まりましたか？") == ["インド"]
+    assert text.script_language("インド") == "ja" and text.script_language("India") == "en"
     assert text.pinned_numbers("第五回協議会は2027年に開かれますか？") == ["5", "2027"]
     assert text.pinned_numbers("第12回") == ["12"] and japanese.figure("十二") == "12"
 

@@ -82,9 +82,18 @@ def names(text: str) -> list[str]:
     found = []
     for start, end in split_sentences(text):
         sentence = text[start:end]
-        found += english.names(" ".join(run for analyser, run in runs(sentence) if analyser is english))
+        parts = runs(sentence)
+        latin = english.names(" ".join(run for analyser, run in parts if analyser is english))
+        if len(parts) > 1:  # a figure inside another script ("第26回") is a pinned number, not a name
+            latin = [name for name in latin if not name.isdigit()]
+        found += latin
         found += [name for analyser in _OTHERS for name in analyser.names(sentence)]
     return list(dict.fromkeys(found))
+
+
+def script_language(word: str) -> str:
+    """The language whose analyser reads word's script: "ja" for インド, "en" for India."""
+    return runs(word)[0][0].LANGUAGE if word else DEFAULT.LANGUAGE
 
 
 def pinned_numbers(text: str) -> list[str]:

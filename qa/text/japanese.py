@@ -50,10 +50,10 @@ def sentence_ends(line: str) -> list[int]:
 
 
 def names(sentence: str) -> list[str]:
-    """The proper nouns of a sentence in Japanese script (インド, 河野, 欧州委員会), with numbers it pins."""
-    found = [m.surface() for m in _analyse(sentence, whole=True)
-             if m.part_of_speech()[1] == "固有名詞" and SCRIPT.fullmatch(m.surface())]
-    return found + [figure(match.group()) for match in PINNED_NUMBER.finditer(sentence)]
+    """The proper nouns of a sentence in Japanese script (インド, 河野, 欧州委員会). The numbers it pins are
+    checked against the closest passages instead (answer.unheld_numbers), where "26" is found in "26th"."""
+    return [m.surface() for m in _analyse(sentence, whole=True)
+            if m.part_of_speech()[1] == "固有名詞" and SCRIPT.fullmatch(m.surface())]
 
 
 def figure(numeral: str) -> str:
