@@ -54,8 +54,19 @@ def test_a_date_filter_keeps_the_japanese_document_dated_from_its_dateline(japan
 def test_a_japanese_question_finds_the_english_passage(index):
     result = answer("第3回デジタルパートナーシップ協議会の共同議長は誰でしたか？", index=index)
     assert any("Henna Virkkunen" in p.text for p in shown(result)[:5])
+    assert "英語" in result.notice  # the sources are quoted in English, and the asker is told so in Japanese
 
 
 def test_an_everyday_japanese_question_is_refused(index, japanese):
     for corpus in (index, japanese):
         assert answer("半熟卵を上手にゆでるコツを教えてください。", index=corpus).abstained
+
+
+def test_without_the_multilingual_view_a_japanese_question_is_still_answered_or_refused(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(JAPANESE, corpus)
+    build_index(corpus, tmp_path / "index", embedder=embedder, multilingual=False)
+    index = Index.load(tmp_path / "index", embedder=embedder)
+    assert index.cross is None
+    result = answer("第2回日EUデジタルパートナーシップ協議会はどこで開催されましたか？", index=index)
+    assert result.passages or result.closest or result.abstained
