@@ -178,8 +178,6 @@ def _search(query: str, k: int, index: Index, allowed: np.ndarray | None, contex
     return passages, index.evidence(vector, terms) if allowed is None else index.evidence_among(vector, terms, allowed)
 
 
-
-
 @dataclass(frozen=True)
 class Candidates:
     """The chunks worth a second look for a question, and what each search found in them, in the same order."""
