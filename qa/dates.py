@@ -40,8 +40,8 @@ NUMERIC_DATE = re.compile(
     r"(?![0-9])(?!(?P=sep)[0-9])"
 )
 
-# "Does this text mention a date?" and "does this question ask when?", searched in text as written (not
-# normalised), so full-width digits are spelled out. The English forms are those qa.retrieve has used.
+# "Does this text mention a date?", searched in text as written (not normalised), so full-width digits are spelled
+# out. The English forms are those qa.retrieve has used. (Whether a question asks when: each analyser's ASKS_WHEN.)
 MENTIONS_DATE = re.compile(
     rf"\b(?:1[89]|20)\d\d\b|\b{MONTH}\s+\d|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}"
     r"|\btoday\b"  # "today", in a dated press release, is its date
@@ -51,15 +51,7 @@ MENTIONS_DATE = re.compile(
     r"|[0-9０-９]{4}\s*[-/.／．][0-9０-９]{1,2}",  # 2025/5/15
     re.IGNORECASE,
 )
-ASKS_WHEN = re.compile(
-    r"^\W*(?:(?:and|since|until|by|about)\s+)*when\b|\b(?:what|which) (?:date|day|month|year)\b"
-    # いつ ("when"), not いつも/いつでも/いつまでも ("always", "any time", "forever") or いつか ("some day"),
-    # nor the いつ of a verb after its kanji (追いつく, 思いつく)
-    r"|(?<![\u4e00-\u9fff])いつ(?!も|でも|までも|か(?!ら))"
-    r"|何\s*[年月日時](?!間|か)"  # 何年, 何月, 何日, 何時; not 何日間 ("how many days") or 何年か ("some years")
-    r"|日付|日時|日程|時期",  # "date", "date and time", "schedule", "when (period)"
-    re.IGNORECASE,
-)
+
 
 
 @dataclass(frozen=True)

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 
 from qa import text as analysis
 from qa.chunks import ITEM
-from qa.documents import MONTH
+from qa.dates import MENTIONS_DATE
 from qa.text import sentence_spans
 
 ANSWER_TYPE_WEIGHT = 0.1  # added: the chunk, or the sentence to quote, holds a date and the question asks "when"
 MIN_ANSWER_WORDS = 5  # shorter "sentences" are headings or list labels: they name a topic but answer nothing
 NOT_A_STATEMENT = 2.0  # taken off a heading's, label's or lead-in's quote score: quoted only where nothing else is
 UNFINISHED_LINE = 0.15  # taken off a longer line without a full stop, e.g. a slide's (BENCHMARKS.md)
-DATE_IN_TEXT = re.compile(rf"\b(?:1[89]|20)\d\d\b|\b{MONTH}\s+\d|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}"
-                          r"|\btoday\b", re.IGNORECASE)  # "today", in a dated press release, is its date
+DATE_IN_TEXT = MENTIONS_DATE  # a year, a day and month, "today" or 本日 (qa.dates), English or Japanese
 
 
 def best_sentence(text: str, cosines: np.ndarray, terms: frozenset[str], weights: dict[str, float],

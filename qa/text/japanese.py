@@ -24,7 +24,9 @@ NUMERAL = re.compile(r"[一二三四五六七八九十]+")
 # The numbers a question pins: figures next to Japanese text ("第5回", "2027年") and kanji ordinals ("第五回")
 PINNED_NUMBER = re.compile(r"(?<=第)[一二三四五六七八九十]+(?=[回次])|\d+(?=[年月日回次度号位条])|(?<=第)\d+")
 QUESTION_WORD = re.compile(r"誰|だれ|何|なに|なん|どこ|いつ|どの|どう|どれ|なぜ|いくら|どちら|どんな")
-ASKS_WHEN = re.compile(r"いつ|何年|何月|何日|日付|日程|時期|日時")
+# いつ ("when"), not いつも/いつでも/いつまでも ("always", "any time", "forever") or いつか ("some day"), nor the いつ
+# of a verb after its kanji (追いつく, 思いつく); 何年, 何月, 何日, 何時, not 何日間 ("how many days") or 何年か
+ASKS_WHEN = re.compile(r"(?<![\u4e00-\u9fff])いつ(?!も|でも|までも|か(?!ら))|何\s*[年月日時](?!間|か)|日付|日時|日程|時期")
 ASKS_MONEY = re.compile(r"いくら|金額|予算|費用|資金|投資額")
 MONEY = re.compile(r"[円￥]|ユーロ|ドル|億|万円")
 # "では、第2回は？", "それはいつ？", "EU側は？": a continuation, a pronoun referring back, or a bare topic
