@@ -41,7 +41,8 @@ class Index:
     sentences: object  # faiss index of the chunks' sentences, in chunk order
     sentence_start: np.ndarray  # chunk i's sentences are rows sentence_start[i]:sentence_start[i + 1]
     keywords: object  # bm25s.BM25 over the same chunks, same order
-    in_context: np.ndarray = field(repr=False)  # the sentences again, each after its title and heading (float16)
+    in_context: np.ndarray | None = field(repr=False)  # the sentences again, each after its title and heading
+                                                        # (float16); None: the sentences stand for themselves
     titles: dict[str, np.ndarray] = field(repr=False)  # vector of each document's title, by doc_id
     embedder: Embedder = field(repr=False)
     cross: Index | None = field(default=None, repr=False)  # the same chunks in the multilingual encoder's view
@@ -61,8 +62,9 @@ class Index:
                 f"The index in {index_dir} was built with {manifest.get('model')!r}, not {embedder.name!r}; "
                 f"rebuild it with 'qa index' or set QA_MODEL={manifest.get('model')}"
             )
-        dense, sentences, keywords, in_context, titles, documents, chunks, rows = store.read_files(
-            folder, manifest, list(FILES)).values()
+        cross = CROSS_FILES if CROSS_FILES[0] in manifest.get("files", {}) else ()
+        files = store.read_files(folder, manifest, [*FILES, *cross])  # every file's hash checked once
+        dense, sentences, keywords, in_context, titles, documents, chunks, rows = (files[name] for name in FILES)
         try:
             documents = [Document(**row) for row in documents]
             chunks = [Chunk(**row) for row in chunks]
@@ -80,20 +82,19 @@ class Index:
             raise IndexCorrupt(f"The files of the index in {folder} disagree; rebuild it with 'qa index'")
         index = cls(folder, manifest, {d.doc_id: d for d in documents}, chunks, dense, sentences, sentence_start,
                     keywords, in_context, {d.doc_id: v for d, v in zip(documents, titles)}, embedder)
-        if CROSS_FILES[0] in manifest.get("files", {}):
-            index.cross = index.view(*store.read_files(folder, manifest, list(CROSS_FILES)).values())
+        if cross:
+            index.cross = index.view(*(files[name] for name in cross))
         return index
 
     def view(self, dense, sentences, titles: np.ndarray) -> Index:
         """This index's chunks as the multilingual encoder sees them: its chunk and sentence searchers and title
-        vectors, the same keywords. Its sentences stand in for themselves in context, which it has no vectors of."""
+        vectors, the same keywords. Its sentences stand for themselves in context, which it has no vectors of."""
         from qa.multilingual import Multilingual
 
-        if dense.ntotal != len(self.chunks) or sentences.ntotal != self.sentences.ntotal or len(titles) != len(self.titles):
+        if (dense.ntotal, sentences.ntotal, len(titles)) != (len(self.chunks), self.sentences.ntotal, len(self.titles)):
             raise IndexCorrupt(f"The files of the index in {self.path} disagree; rebuild it with 'qa index'")
-        in_context = sentences.reconstruct_n(0, sentences.ntotal).astype(np.float16)
         return Index(self.path, self.manifest, self.documents, self.chunks, dense, sentences, self.sentence_start,
-                     self.keywords, in_context, dict(zip(self.titles, titles)), Questions(Multilingual()))
+                     self.keywords, None, dict(zip(self.titles, titles)), Questions(Multilingual()))
 
     @functools.cached_property
     def languages(self) -> np.ndarray:
@@ -160,7 +161,9 @@ class Index:
         rows = np.repeat(self.sentence_start[chunks] - start[:-1], counts) + np.arange(start[-1])
         if not len(rows):
             return np.zeros(0, np.float32), np.zeros(0, np.float32), start
-        return self.sentences.reconstruct_batch(rows) @ vector, self.in_context[rows].astype(np.float32) @ vector, start
+        alone = self.sentences.reconstruct_batch(rows) @ vector
+        in_context = alone if self.in_context is None else self.in_context[rows].astype(np.float32) @ vector
+        return alone, in_context, start
 
     # The same searches among some chunks only (a filter's): see search_among() for how they stay exact.
 
@@ -189,7 +192,8 @@ class Index:
         which off-topic questions share as often as others."""
         chunks = np.arange(len(self.chunks)) if chunks is None else np.asarray(chunks, dtype=np.int64)
         same = chunks[self.languages[chunks] == language]
-        return self.evidence_among(vector, frozenset(), chunks) + (coverage(self.keywords, terms, same) if len(same) else 0.0)
+        held = coverage(self.keywords, terms, same) if len(same) else 0.0
+        return self.evidence_among(vector, frozenset(), chunks) + held
 
     def sentence_rows(self, chunks: np.ndarray) -> np.ndarray:
         """The rows of the sentence index that hold the given chunks' sentences."""
