@@ -25,6 +25,11 @@ from qa.vectors import Embedder
 
 log = logging.getLogger(__name__)
 
+# The stored vectors a build may reuse, and the rows.json lists of their keys, in the same order
+VECTOR_FILES, VECTOR_ROWS = ("dense.faiss", "sentences.faiss", "in_context.npy", "titles.npy"), (
+    "chunks", "sentences", "contexts", "titles")
+CROSS_ROWS = ("cross_chunks", "cross_sentences", "cross_titles")  # of CROSS_FILES
+
 HNSW_M = 32  # graph neighbours per vector: more is better recall, more memory and a slower build
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128  # candidates kept while searching; at least retrieve's 60, stored in the file
@@ -76,7 +81,8 @@ def build_index(
     One build at a time per index folder: a second waits for the first, then reuses its vectors.
     """
     with store.build_lock(index_dir):
-        return _build(corpus_dir, index_dir, embedder or Embedder(), settings, progress, config.multilingual(multilingual))
+        return _build(corpus_dir, index_dir, embedder or Embedder(), settings, progress,
+                      config.multilingual(multilingual))
 
 
 def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: ChunkSettings, progress: bool,
@@ -111,11 +117,11 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
         "titles": [key(embedder.name, d.title) for d in documents],
     }
     old, note = _previous_vectors(index_dir, previous, embedder)
-    chunk_vectors, embedded = _embed_new(embedder, texts, rows["chunks"], old, progress)
+    chunk_vectors, embedded = _embed_new(embedder.embed, embedder.dimension, texts, rows["chunks"], old, progress)
     flat = [part for parts in sentences for part in parts]
     # the short texts in one call: the model sorts a call's texts by length, so one call pads less than three
     # (measured: 25% faster on the bundled corpus)
-    rest, _ = _embed_new(embedder, flat + contexts + [d.title for d in documents],
+    rest, _ = _embed_new(embedder.embed, embedder.dimension, flat + contexts + [d.title for d in documents],
                          rows["sentences"] + rows["contexts"] + rows["titles"], old, progress)
     sentence_vectors, in_context, titles = np.split(rest, [len(flat), len(flat) + len(contexts)])
     searchers = _make_searchers(chunk_vectors, sentence_vectors, texts)
@@ -127,7 +133,7 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     rows |= {"cross_chunks": [key(cross.name, part) for part in texts],
              "cross_sentences": [key(cross.name, part) for part in flat],
              "cross_titles": [key(cross.name, d.title) for d in documents]}
-    cross_vectors, _ = _embed_new(cross, texts + flat + [d.title for d in documents],
+    cross_vectors, _ = _embed_new(cross.embed_passages, cross.dimension, texts + flat + [d.title for d in documents],
                                   rows["cross_chunks"] + rows["cross_sentences"] + rows["cross_titles"], old, progress)
     cross_chunks, cross_sentences, cross_titles = np.split(cross_vectors, [len(texts), len(texts) + len(flat)])
     cross_searchers = (vector_index(cross_chunks, len(chunks)), vector_index(cross_sentences, len(chunks)))
@@ -204,13 +210,13 @@ def describe(embedder: Embedder, settings: ChunkSettings, documents: dict[str, d
     }
 
 
-def _embed_new(embedder, texts: list[str], keys: list[str], old: dict, progress: bool):
-    """Vectors for texts, reusing the previous generation's where the key (model + text) is the same."""
+def _embed_new(embed, dimension: int, texts: list[str], keys: list[str], old: dict, progress: bool):
+    """Vectors for texts made by embed (of dimension), reusing the previous generation's where the key (model +
+    text) is the same."""
     missing = [i for i, key in enumerate(keys) if key not in old]
     log.info("embedding %d of %d texts", len(missing), len(texts))
-    embed = getattr(embedder, "embed_passages", None) or embedder.embed  # a multilingual encoder: as passages
     fresh = embed([texts[i] for i in missing], progress=progress)
-    matrix = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    matrix = np.zeros((len(texts), dimension), dtype=np.float32)
     for i, key in enumerate(keys):
         if key in old:
             matrix[i] = old[key]
@@ -230,27 +236,27 @@ def _previous_vectors(index_dir: Path, previous: dict, embedder: Embedder) -> tu
                     "everything was re-embedded")
     try:
         folder, manifest = store.read_manifest(index_dir)
-        files = store.read_files(folder, manifest, ["dense.faiss", "sentences.faiss", "in_context.npy",
-                                                    "titles.npy", "rows.json"])
+        cross = CROSS_FILES if CROSS_FILES[0] in manifest.get("files", {}) else ()
+        files = store.read_files(folder, manifest, [*VECTOR_FILES, *cross, "rows.json"])  # hashes checked once
     except (IndexNotFound, IndexCorrupt) as error:
         return {}, f"the previous index could not be read ({error}): everything was re-embedded"
-    dense, sentences, in_context, titles, rows = files.values()
-    if (dense.ntotal, sentences.ntotal, len(in_context), len(titles)) != tuple(
-        len(rows.get(name, [])) for name in ("chunks", "sentences", "contexts", "titles")
-    ):
-        return {}, "the previous index was inconsistent: everything was re-embedded"
-    old = dict(zip(rows["chunks"], dense.reconstruct_n(0, dense.ntotal)))
-    old.update(zip(rows["sentences"], sentences.reconstruct_n(0, sentences.ntotal)))
-    old.update(zip(rows["contexts"], in_context.astype(np.float32)))
-    old.update(zip(rows["titles"], titles.astype(np.float32)))
-    if CROSS_FILES[0] in manifest.get("files", {}):
-        dense, sentences, titles = store.read_files(folder, manifest, list(CROSS_FILES)).values()
-        if (dense.ntotal, sentences.ntotal, len(titles)) == tuple(
-                len(rows.get(name, [])) for name in ("cross_chunks", "cross_sentences", "cross_titles")):
-            old.update(zip(rows["cross_chunks"], dense.reconstruct_n(0, dense.ntotal)))
-            old.update(zip(rows["cross_sentences"], sentences.reconstruct_n(0, sentences.ntotal)))
-            old.update(zip(rows["cross_titles"], titles.astype(np.float32)))
+    rows, old = files["rows.json"], {}
+    for names, kinds in ((VECTOR_FILES, VECTOR_ROWS), (cross, CROSS_ROWS)):
+        stored = [_matrix(files[name]) for name in names]
+        if [len(matrix) for matrix in stored] != [len(rows.get(kind, [])) for kind in kinds]:
+            if names is VECTOR_FILES:
+                return {}, "the previous index was inconsistent: everything was re-embedded"
+            continue  # only the multilingual vectors are made again
+        for kind, matrix in zip(kinds, stored):
+            old.update(zip(rows[kind], matrix))
     return old, ""
+
+
+def _matrix(stored) -> np.ndarray:
+    """The float32 rows of a stored FAISS index or array."""
+    if isinstance(stored, np.ndarray):
+        return stored.astype(np.float32)
+    return stored.reconstruct_n(0, stored.ntotal)
 
 
 def is_stale(corpus_dir: Path, index_dir: Path) -> bool:
@@ -292,7 +298,7 @@ def ann_index(vectors: np.ndarray):
 
 
 def vector_index(vectors: np.ndarray, chunks: int):
-    """The index the chunk and sentence vectors are searched with: exact up to index.ANN_THRESHOLD chunks, HNSW above."""
+    """The index chunk and sentence vectors are searched with: exact up to index.ANN_THRESHOLD chunks, HNSW above."""
     return ann_index(vectors) if chunks > scoring.ANN_THRESHOLD else flat_index(vectors)
 
 
