@@ -89,20 +89,12 @@ def answer(
     return Answer(question, compose(passages), tuple(passages), notice=notice, **understood)
 
 
-LANGUAGE_NAMES = {"en": ("English", "英語"), "ja": ("Japanese", "日本語")}
-
-
 def other_language(question: str, passages: list[Passage]) -> str:
     """What to tell the asker when the passages are in another language than the question: they are quoted as
-    their documents write them, not translated. Said in the question's language where it is Japanese."""
+    their documents write them, not translated. Said in the question's language (text.quoted_as_written)."""
     asked = text.detect(question)
     languages = sorted({p.language for p in passages if p.language and p.language != asked})
-    if not languages:
-        return ""
-    names = [LANGUAGE_NAMES.get(language, (language, language)) for language in languages]
-    if asked == "ja":
-        return f"出典は{'・'.join(ja for _, ja in names)}の文書のため、原文のまま引用しています。"
-    return f"Some sources are in {' and '.join(en for en, _ in names)}; they are quoted as written, not translated."
+    return text.quoted_as_written(asked, languages) if languages else ""
 
 
 def why_unsupported(reading: Reading, passages: list[Passage], index: Index) -> str:

@@ -76,3 +76,8 @@ def test_any_text_is_analysed_without_error_into_spans_inside_it(sample):
     assert spans == sorted(spans) and all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
     assert all(word and word == word.lower() for word in text.words(sample))
     text.names(sample), text.pinned_numbers(sample), text.detect(sample)  # noqa: B018 - they must not raise
+
+
+def test_the_note_on_sources_in_another_language_is_in_the_language_asked():
+    assert text.quoted_as_written("ja", ["en"]) == "出典は英語の文書のため、原文のまま引用しています。"
+    assert text.quoted_as_written("en", ["ja"]) == "Some sources are in Japanese; they are quoted as written, not translated."

@@ -3,7 +3,7 @@ keyword index sees them, its names and numbers, and what a question asks for.
 
 One analyser per language, a module with the same names in each (english.py, japanese.py): its SCRIPT (the
 characters it reads), words(), sentence_ends(), names(), PINNED_NUMBER, QUESTION_WORD, ASKS_WHEN, ASKS_MONEY,
-MONEY, CONTINUATION and PRONOUN. A text is cut into runs of one script and each run goes to the analyser that
+MONEY, CONTINUATION and PRONOUN; and NAME, QUOTED_AS_WRITTEN and JOIN for the note on sources in another language. A text is cut into runs of one script and each run goes to the analyser that
 reads it, English taking whatever no other claims; so a Japanese sentence quoting "MIRAI-HARMONY" keeps that
 word as an English question would. A question's cues are looked for in every language: their patterns do not
 overlap. Adding a language means adding its module to ANALYSERS (and to LANGUAGES for detection).
@@ -136,6 +136,15 @@ def has_question_word(question: str) -> bool:
 def leans_back(question: str) -> bool:
     """Does the question open as a continuation ("And ...", "では") or refer back with a pronoun ("it", "それ")?"""
     return _any("CONTINUATION", question) or _any("PRONOUN", question)
+
+
+def quoted_as_written(asked: str, languages: list[str]) -> str:
+    """The note, in the language asked, that passages in these other languages are quoted as written."""
+    served = {analyser.LANGUAGE: analyser for analyser in ANALYSERS}
+    note = served.get(asked, DEFAULT)
+    names = [served[language].NAME.get(note.LANGUAGE, language) if language in served else language
+             for language in languages]
+    return note.QUOTED_AS_WRITTEN.format(languages=note.JOIN.join(names))
 
 
 def detect(text: str) -> str:

@@ -37,6 +37,10 @@ CONTINUATION = re.compile(r"^\W*(?:and|also|but|or|so|then|what about|how about|
                           re.IGNORECASE)
 PRONOUN = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|he|him|his|she|her|hers|this|these|those|"
                      r"the same|that one|the other)\b", re.IGNORECASE)
+NAME = {"en": "English", "ja": "英語"}  # this language's name, in each language served
+# The note on sources in other languages than an English question's: {languages} joined with " and "
+QUOTED_AS_WRITTEN = "Some sources are in {languages}; they are quoted as written, not translated."
+JOIN = " and "
 DEMONYM_ENDINGS = ("ian", "ean", "ese", "an", "ish", "i")  # Canadian, Korean, Japanese, European, Iraqi
 
 

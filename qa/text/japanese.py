@@ -29,6 +29,9 @@ QUESTION_WORD = re.compile(r"誰|だれ|何|なに|なん|どこ|いつ|どの|�
 ASKS_WHEN = re.compile(r"(?<![\u4e00-\u9fff])いつ(?!も|でも|までも|か(?!ら))|何\s*[年月日時](?!間|か)|日付|日時|日程|時期")
 ASKS_MONEY = re.compile(r"いくら|金額|予算|費用|資金|投資額")
 MONEY = re.compile(r"[円￥]|ユーロ|ドル|億|万円")
+NAME = {"en": "Japanese", "ja": "日本語"}  # this language's name, in each language served
+QUOTED_AS_WRITTEN = "出典は{languages}の文書のため、原文のまま引用しています。"  # sources in other languages than the question's
+JOIN = "・"
 # "では、第2回は？", "それはいつ？", "EU側は？": a continuation, a pronoun referring back, or a bare topic
 CONTINUATION = re.compile(r"^\W*(?:では|じゃあ|それでは|それで|また|ところで|あと|さらに)|^\W*\S{1,12}(?:は|って|の方は)[？?]\W*$")
 PRONOUN = re.compile(r"それ|その|これ|この|あれ|あの|彼|彼女|同じ|そこ")
