@@ -36,7 +36,8 @@ _index_folder = index_dir  # feedback_path's keyword index_dir hides the functio
 
 def multilingual(value: bool | None = None) -> bool:
     """Whether builds add the multilingual view (Japanese questions, documents in other languages): value, else
-    QA_MULTILINGUAL (0, off or false turns it off), else on. Off, a build takes 1.7x to 2.8x less time (BENCHMARKS, "Asked in Japanese")."""
+    QA_MULTILINGUAL (0, off or false turns it off), else on. Off, a build takes 1.7x to 2.8x less time
+    (BENCHMARKS, "Asked in Japanese")."""
     if value is not None:
         return value
     return os.environ.get("QA_MULTILINGUAL", "1").strip().lower() not in ("0", "off", "false", "no")

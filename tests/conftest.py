@@ -27,7 +27,7 @@ def isolated(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path_factory.mktemp("default-index")))
     monkeypatch.setenv("QA_CORPUS_DIR", str(CORPUS))
     monkeypatch.delenv("QA_MODEL", raising=False)
-    # The multilingual view costs a build 2.5x its time; the tests of Japanese and of languages build it
+    # The multilingual view costs a build 1.7x to 2.8x its time; the tests of Japanese and of languages build it
     # themselves (multilingual=True), as does the session's index of the bundled corpus
     monkeypatch.setenv("QA_MULTILINGUAL", "0")
 
