@@ -2,6 +2,8 @@
 
 Three pages: the chat (with filters, and thumbs up/down per source), Documents (list, upload, remove)
 and a document view that shows a whole document with a cited passage highlighted in place.
+Asking is open to everyone; adding and removing documents needs the admin password (QA_ADMIN_PASSWORD), and
+with none set nobody can change the documents from the page.
 Run with `python app.py` or `qa serve`; the index is opened (and built if missing) before the server starts.
 With --mcp (or GRADIO_MCP_SERVER=True) the /ask tool is also an MCP server for AI assistants.
 """
@@ -9,6 +11,7 @@ With --mcp (or GRADIO_MCP_SERVER=True) the /ask tool is also an MCP server for A
 from __future__ import annotations
 
 import argparse
+import hmac
 import logging
 import os
 import re
@@ -32,6 +35,7 @@ SHOWN_QUESTION_CHARS = 2000  # a pasted wall of text is shown cut; the answer sa
 HISTORY_QUESTIONS = 6  # a follow-up leans on the last question or two; older ones only cost time
 FAILED = ("<p>⚠️ Something went wrong while answering this question (it has been logged). "
           "Please ask again, perhaps in other words.</p>")
+MIN_PASSWORD_CHARS = 12  # an admin password guessable by hand is refused at start, not found out later
 MARKER = re.compile(r"\[(\d+)\]")  # the answer's citations of its sources: "... in Tokyo. [1]"
 # The page's words in the browser's language. Gradio's own translations use keys such as "label" and "status" for
 # whole groups of its words, so ours are under "qa.".
@@ -93,12 +97,40 @@ def load_index(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
     return index
 
 
-def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None) -> gr.Blocks:
+def admin_password(value: str | None = None) -> str | None:
+    """The password that lets a visitor add and remove documents: value, else QA_ADMIN_PASSWORD; None (nobody may)
+    when it is empty or unset. There is no default password.
+
+    Raises:
+        ValueError: the password is shorter than MIN_PASSWORD_CHARS.
+    """
+    password = os.environ.get("QA_ADMIN_PASSWORD") if value is None else value
+    if not password:
+        return None
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ValueError(f"QA_ADMIN_PASSWORD must be at least {MIN_PASSWORD_CHARS} characters; make one with "
+                         "python -c 'import secrets; print(secrets.token_urlsafe())'")
+    return password
+
+
+def signed_in(given: object, password: str | None) -> bool:
+    """Whether given, as an event sent it, is the admin password; never when there is none."""
+    if not password or not isinstance(given, str):
+        return False
+    # in constant time, so the time taken tells nothing of how much was right; as bytes, because compare_digest
+    # refuses strings with characters beyond ASCII (and JSON can carry lone surrogates)
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), password.encode("utf-8", "surrogatepass"))
+
+
+def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None, *,
+               password: str | None = None) -> gr.Blocks:
     """The app over the index of corpus_dir in index_dir (default: QA_CORPUS_DIR, QA_INDEX_DIR).
 
-    Also serves the API endpoint /ask: one question in, the same answer as one HTML string out.
+    Also serves the API endpoint /ask: one question in, the same answer as one HTML string out. Adding and
+    removing documents needs password (default QA_ADMIN_PASSWORD; "" for nobody).
     """
     corpus_dir, index_dir = config.corpus_dir(corpus_dir), config.index_dir(index_dir)
+    password = admin_password(password)
     feedback_file = config.feedback_path(index_dir=index_dir)
 
     def current() -> Index:
@@ -205,7 +237,20 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
         current()  # switch to the new index now, not at the next question
         return report.summary()
 
-    def upload(paths: list[str] | None, progress=gr.Progress(track_tqdm=True)):
+    def refusal(given: str | None, request: gr.Request, change: str) -> str | None:
+        """Why this event may not change the documents, or None if it may. Every write asks, whatever the page
+        shows: anyone can send an event to the queue without the page, by its number."""
+        if password is None:
+            return str(text("writes_off"))
+        if signed_in(given, password):
+            return None
+        log.warning("Refused to %s: wrong admin password, from %s", change, getattr(request.client, "host", "?"))
+        return str(text("wrong_password"))
+
+    def upload(paths: list[str] | None, given: str | None, request: gr.Request,
+               progress=gr.Progress(track_tqdm=True)):
+        if refused := refusal(given, request, "add documents"):
+            return refused, gr.update(), gr.update()
         if not paths:
             return str(text("no_files")), *listing()
         lines = []
@@ -220,7 +265,9 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
             lines.append(rebuild(progress))
         return "\n".join(lines), *listing()
 
-    def remove(doc_id: str | None, progress=gr.Progress()):
+    def remove(doc_id: str | None, given: str | None, request: gr.Request, progress=gr.Progress()):
+        if refused := refusal(given, request, "remove a document"):
+            return refused, gr.update(), gr.update()
         if not doc_id:
             return str(text("no_document")), *listing()
         try:
@@ -266,10 +313,14 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
         with gr.Row():
             doomed = gr.Dropdown(label=text("doomed"), choices=[], elem_id="doomed")
             drop = gr.Button(text("remove"), variant="stop", elem_id="remove")
+        # the box is only the page's half: upload and remove check what it sent on the server, every time
+        secret = gr.Textbox(label=text("admin_password"), type="password", visible=password is not None,
+                            elem_id="admin-password")
+        gr.Markdown(text("writes_off"), visible=password is None, elem_id="writes-off")
         status = gr.Textbox(label=text("status"), interactive=False, lines=4, elem_id="status")
         outputs = [status, doomed, table]
-        add.click(upload, [files], outputs, api_visibility="private")
-        drop.click(remove, [doomed], outputs, api_visibility="private")
+        add.click(upload, [files, secret], outputs, api_visibility="private")
+        drop.click(remove, [doomed, secret], outputs, api_visibility="private")
         demo.load(listing, None, [doomed, table], api_visibility="private")
 
     with demo.route("Document", f"/{render.DOCUMENT_PAGE}", show_in_navbar=False):
@@ -314,8 +365,9 @@ def _int(value: str | None) -> int:
 if __name__ == "__main__":
     args = arguments()
     try:
+        demo = build_demo()  # first: a bad QA_ADMIN_PASSWORD is said at once, not after loading the index
         load_index()
-    except QAError as error:
+    except (QAError, ValueError) as error:
         raise SystemExit(f"Error: {error}") from error
     # mcp_server=None lets Gradio read GRADIO_MCP_SERVER itself
-    launch(build_demo(), server_name=args.host, server_port=args.port, mcp_server=True if args.mcp else None)
+    launch(demo, server_name=args.host, server_port=args.port, mcp_server=True if args.mcp else None)

@@ -28,12 +28,18 @@ EN = {
     "rating_help": ("Rate the answer or each source with the thumbs under it (rating the answer rates the sources "
                     "it cites): ratings go to a file that `qa eval` turns into regression questions."),
     "documents_help": (f"## Documents\nAdd {_SUFFIXES} files (up to {_MEGABYTES} MB each): they are indexed at "
-                       "once and can be asked about right away."),
+                       "once and can be asked about right away. Adding and removing needs the admin password."),
     "add_documents": "Add documents",
     "add": "Add and index",
     "doomed": "Document to remove",
     "remove": "Remove and re-index",
     "status": "Status",
+    "admin_password": "Admin password",
+    "writes_off": ("Adding and removing documents is turned off on this server: nobody can change them from this "
+                   "page. To turn it on, set QA_ADMIN_PASSWORD (12 characters or more) where the server runs and "
+                   "restart it, or add the files to the corpus folder there and run `qa index`."),
+    "wrong_password": ("The admin password is missing or wrong: nothing was changed. Adding and removing documents "
+                       "needs the password set in QA_ADMIN_PASSWORD on the server."),
     "no_files": "Choose one or more files first.",
     "no_document": "Choose a document to remove first.",
     "removed": "Removed",  # followed by " <file>."
@@ -57,12 +63,18 @@ JA = {
     "rating_help": ("回答や各出典は、その下の親指ボタンで評価できます（回答を評価すると、回答が引用している出典が"
                     "評価されます）。評価はファイルに保存され、`qa eval` が回帰テスト用の質問に変換します。"),
     "documents_help": (f"## 文書\n{_SUFFIXES} 形式のファイルを追加できます（1ファイル最大 {_MEGABYTES} MB）。"
-                       "追加した文書はすぐに索引に登録され、そのまま質問できます。"),
+                       "追加した文書はすぐに索引に登録され、そのまま質問できます。追加と削除には管理者パスワードが必要です。"),
     "add_documents": "文書を追加",
     "add": "追加して索引に登録",
     "doomed": "削除する文書",
     "remove": "削除して索引を再構築",
     "status": "状態",
+    "admin_password": "管理者パスワード",
+    "writes_off": ("このサーバーでは文書の追加と削除が無効になっています。このページからは誰も文書を変更できません。"
+                   "有効にするには、サーバーの環境変数 QA_ADMIN_PASSWORD（12文字以上）を設定して再起動してください。"
+                   "または、サーバーの corpus フォルダーにファイルを置いて `qa index` を実行してください。"),
+    "wrong_password": ("管理者パスワードが入力されていないか、違います。何も変更されていません。文書の追加と削除には、"
+                       "サーバーの QA_ADMIN_PASSWORD に設定されたパスワードが必要です。"),
     "no_files": "先にファイルを1つ以上選んでください。",
     "no_document": "先に削除する文書を選んでください。",
     "removed": "削除しました:",

@@ -27,6 +27,7 @@ from bench.coldstart import free_port  # noqa: E402
 
 TIMEOUT_MS = 60_000
 CO_CHAIR = "Who co-chaired the third Digital Partnership Council?"
+PASSWORD = "a long enough admin password"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 # Where the last question's answer and first source are: their tops against the chat's scrolling box and the window.
 IN_VIEW = """() => {
@@ -63,8 +64,8 @@ def site(tmp_path_factory, embedder):
     shutil.copytree(CORPUS, corpus_dir)
     build_index(corpus_dir, index_dir, embedder=embedder)
     app.load_index(corpus_dir, index_dir)
-    demo = app.launch(app.build_demo(corpus_dir, index_dir), server_name="127.0.0.1", server_port=free_port(),
-                      prevent_thread_lock=True, quiet=True)
+    demo = app.launch(app.build_demo(corpus_dir, index_dir, password=PASSWORD), server_name="127.0.0.1",
+                      server_port=free_port(), prevent_thread_lock=True, quiet=True)
     yield SimpleNamespace(url=demo.local_url, corpus=corpus_dir, index=index_dir, base=base)
     demo.close()
 
@@ -151,6 +152,10 @@ def test_an_uploaded_document_is_answerable_at_once_and_can_be_removed(page, sit
     upload.write_text(NEW_DOCUMENT, encoding="utf-8")
     page.goto(site.url.rstrip("/") + "/documents")
     page.locator("#upload input[type=file]").set_input_files(str(upload))
+    page.locator("#add").click()  # not signed in yet: refused, and the file stays chosen
+    page.wait_for_function("() => document.querySelector('#status textarea')?.value.includes('password is missing')")
+    assert not (site.corpus / "Arctic-study-final.md").exists()
+    page.locator("#admin-password input").fill(PASSWORD)
     page.locator("#add").click()
     page.wait_for_function("() => document.querySelector('#status textarea')?.value.includes('1 added')")
     assert (site.corpus / "Arctic-study-final.md").exists()
@@ -164,6 +169,7 @@ def test_an_uploaded_document_is_answerable_at_once_and_can_be_removed(page, sit
     page.goto(site.url.rstrip("/") + "/documents")
     page.locator("#doomed input").click()
     page.get_by_role("option", name="Arctic-study-final.md").click()
+    page.locator("#admin-password input").fill(PASSWORD)  # a new page: signed out again
     page.locator("#remove").click()
     page.wait_for_function("() => document.querySelector('#status textarea')?.value.includes('1 removed')")
     assert not (site.corpus / "Arctic-study-final.md").exists()

@@ -26,9 +26,10 @@ DOCUMENTS_PAGE = [("#upload", "add_documents"), ("#add", "add"), ("#doomed", "do
 
 @pytest.fixture(scope="module")
 def url(index_dir):
-    """The real app over the bundled corpus and the session's index (nothing here changes them)."""
+    """The real app over the bundled corpus and the session's index, without an admin password: nothing here can
+    change them."""
     app.load_index(REPOSITORY / "corpus", index_dir)
-    demo = app.launch(app.build_demo(REPOSITORY / "corpus", index_dir), server_name="127.0.0.1",
+    demo = app.launch(app.build_demo(REPOSITORY / "corpus", index_dir, password=""), server_name="127.0.0.1",
                       server_port=free_port(), prevent_thread_lock=True, quiet=True)
     yield demo.local_url.rstrip("/")
     demo.close()
@@ -122,12 +123,13 @@ def test_a_japanese_browser_gets_the_documents_page_in_japanese(open_page):
     for selector, key in DOCUMENTS_PAGE:
         assert JA[key] in tab.locator(selector).inner_text(), key
     assert "__i18n__" not in text and "Add and index" not in text
+    assert "QA_ADMIN_PASSWORD（12文字以上）" in tab.locator("#writes-off").inner_text()  # why, and how to turn it on
 
-    tab.locator("#add").click()  # no file chosen: the app's own message, in Japanese
+    tab.locator("#add").click()  # refused on the server, with the app's own message, in Japanese
     tab.wait_for_function("() => document.querySelector('#status textarea').value.length > 0")
-    assert tab.locator("#status textarea").input_value() == JA["no_files"]
+    assert tab.locator("#status textarea").input_value() == JA["writes_off"]
     tab.locator("#remove").click()
-    tab.wait_for_function(f"() => document.querySelector('#status textarea').value === {JA['no_document']!r}")
+    tab.wait_for_function(f"() => document.querySelector('#status textarea').value === {JA['writes_off']!r}")
 
 
 def test_an_english_browser_gets_the_documents_page_in_english(open_page):
@@ -137,8 +139,9 @@ def test_an_english_browser_gets_the_documents_page_in_english(open_page):
     assert "## " not in text and EN["documents_help"].removeprefix("## Documents\n") in text
     for selector, key in DOCUMENTS_PAGE:
         assert EN[key] in tab.locator(selector).inner_text(), key
+    assert "set QA_ADMIN_PASSWORD" in tab.locator("#writes-off").inner_text()
     tab.locator("#add").click()
-    tab.wait_for_function("() => document.querySelector('#status textarea').value === 'Choose one or more files first.'")
+    tab.wait_for_function(f"() => document.querySelector('#status textarea').value === {EN['writes_off']!r}")
 
 
 def test_a_document_no_longer_in_the_index_says_so_in_japanese(open_page):
