@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 
+import httpx
 import pytest
 from conftest import CORPUS, REPOSITORY
 from gradio_client import Client
@@ -33,11 +34,12 @@ STARTS = {"qa serve": [sys.executable, "-m", "qa", "serve"], "python app.py": [s
 START_SECONDS = 240  # both start at once on a shared two-core machine: each imports torch and gradio, loads the model
 
 
-@pytest.fixture
-def servers(tmp_path, embedder):
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory, embedder):
     """Both servers over one corpus copy and one index folder, as a deployment shares them:
     ({name: url}, corpus folder, index folder)."""
-    corpus_dir, index_dir = tmp_path / "corpus", tmp_path / "index"
+    base = tmp_path_factory.mktemp("shared")
+    corpus_dir, index_dir = base / "corpus", base / "index"
     shutil.copytree(CORPUS, corpus_dir)
     build_index(corpus_dir, index_dir, embedder=embedder, multilingual=False)
     environment = os.environ | {"QA_CORPUS_DIR": str(corpus_dir), "QA_INDEX_DIR": str(index_dir),
@@ -90,7 +92,8 @@ def test_two_servers_on_one_index_answer_through_a_rebuild_and_both_see_the_new_
         (corpus_dir / "arctic.md").write_text(NEW_DOCUMENT, encoding="utf-8")
         started = {name: len(said) for name, said in replies.items()}
         subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(corpus_dir), "--index", str(index_dir)],
-                       check=True, capture_output=True, timeout=300, env=os.environ | {"HF_HUB_OFFLINE": "1"})
+                       check=True, capture_output=True, timeout=300,
+                       env=os.environ | {"HF_HUB_OFFLINE": "1", "QA_MULTILINGUAL": "0"})
         assert (index_dir / "CURRENT").read_text() != before
         during = {name: len(said) - started[name] for name, said in replies.items()}
         after = {name: found(url) for name, url in urls.items()}
@@ -115,3 +118,26 @@ def found(url: str, seconds: float = 30) -> str:
         if "1,400 km" in reply or time.monotonic() > deadline:
             return reply
         time.sleep(0.2)
+
+
+def test_an_event_lives_in_the_process_that_queued_it_so_a_load_balancer_needs_sticky_sessions(servers):
+    urls = list(servers[0].values())
+    config = httpx.get(urls[0] + "config").json()
+    ask = next(dependency["id"] for dependency in config["dependencies"] if dependency.get("api_name") == "ask")
+
+    joined = httpx.post(urls[0] + "gradio_api/queue/join", json={
+        "data": [CO_CHAIR, "", "", None, None, None], "fn_index": ask, "session_hash": "sticky"})
+
+    assert joined.status_code == 200
+    assert completed(urls[1], "sticky") is None  # the other process never heard of it
+    assert "Henna Virkkunen" in completed(urls[0], "sticky")
+
+
+def completed(url: str, session: str) -> str | None:
+    """The finished event of session, as url's queue streams it; None if that server has no such session."""
+    try:
+        with httpx.stream("GET", url + "gradio_api/queue/data", params={"session_hash": session},
+                          timeout=60) as stream:
+            return next((line for line in stream.iter_lines() if "process_completed" in line), None)
+    except httpx.RemoteProtocolError:  # Gradio's "404 session not found" comes inside the stream, which just ends
+        return None
