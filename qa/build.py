@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from qa import index as scoring
-from qa import config, store, text
+from qa import config, encoder, store, text
 from qa.chunks import CHUNKER_VERSION, Chunk, ChunkSettings, chunk_document, searchable_text, sentence_in_context
 from qa.documents import METADATA_KEYS, Document, Skipped, read_corpus
-from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, QAError
+from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch, QAError
 from qa.index import CROSS_FILES, FILES, Index, evidence
 from qa.multilingual import Multilingual
 from qa.probes import JAPANESE_PROBES, OFF_TOPIC_PROBES
@@ -116,7 +116,7 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
         "contexts": [key(embedder.name, part) for part in contexts],
         "titles": [key(embedder.name, d.title) for d in documents],
     }
-    old, note = _previous_vectors(index_dir, previous, embedder)
+    old, note, checked = _previous_vectors(index_dir, previous, embedder)
     chunk_vectors, embedded = _embed_new(embedder.embed, embedder.dimension, texts, rows["chunks"], old, progress)
     flat = [part for parts in sentences for part in parts]
     # the short texts in one call: the model sorts a call's texts by length, so one call pads less than three
@@ -126,8 +126,10 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     sentence_vectors, in_context, titles = np.split(rest, [len(flat), len(flat) + len(contexts)])
     searchers = _make_searchers(chunk_vectors, sentence_vectors, texts)
     manifest = describe(embedder, settings, new_docs, len(chunks), len(flat), searchers)
+    questions, manifest["question_encoder"] = _question_encoder(checked, previous, embedder.name)
     if not multilingual:
-        folder = write_index(index_dir, manifest, searchers, (in_context, titles), documents, chunks, rows)
+        folder = write_index(index_dir, manifest, searchers, (in_context, titles), documents, chunks, rows,
+                             questions)
         return _report(new_docs, old_docs, skipped, chunks, embedded, started, folder, note)
     cross = Multilingual()
     rows |= {"cross_chunks": [key(cross.name, part) for part in texts],
@@ -142,7 +144,7 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     index.cross = index.view(*cross_searchers, cross_titles)
     manifest["cross_probe_scores"] = cross_probe_scores(index)
     folder = write_index(index_dir, manifest, searchers, (in_context, titles), documents, chunks, rows,
-                         dict(zip(CROSS_FILES, (*cross_searchers, cross_titles))))
+                         questions | dict(zip(CROSS_FILES, (*cross_searchers, cross_titles))))
     return _report(new_docs, old_docs, skipped, chunks, embedded, started, folder, note)
 
 
@@ -163,15 +165,16 @@ def _report(new_docs: dict, old_docs: dict, skipped, chunks, embedded: int, star
 
 
 def write_index(index_dir: Path, manifest: dict, searchers, arrays, documents: list[Document], chunks: list[Chunk],
-                rows: dict, cross: dict | None = None) -> Path:
+                rows: dict, more: dict | None = None) -> Path:
     """Hand a new generation to the store: the searchers, the in-context sentence and title vectors (arrays),
-    the documents, chunks and vector keys (rows), and the multilingual view's files (cross). Returns its folder."""
+    the documents, chunks and vector keys (rows), and more files as they are (the question encoder's and the
+    multilingual view's: {name: content}, see store.write_generation). Returns its folder."""
     in_context, titles = arrays
     # in-context sentence and title vectors are stored, not searched, as float16: half the space, and cosines
     # move by 0.0001 on average, 0.0015 at most (grown corpus, 8 questions x 427 sentences)
     contents = (*searchers, np.asarray(in_context, dtype=np.float16), np.asarray(titles, dtype=np.float16),
                 [asdict(d) for d in documents], [asdict(c) for c in chunks], rows)
-    return store.write_generation(index_dir, manifest, dict(zip(FILES, contents)) | (cross or {}))
+    return store.write_generation(index_dir, manifest, dict(zip(FILES, contents)) | (more or {}))
 
 
 def cross_probe_scores(index: Index) -> dict[str, list[float]]:
@@ -225,31 +228,41 @@ def _embed_new(embed, dimension: int, texts: list[str], keys: list[str], old: di
     return matrix, len(missing)
 
 
-def _previous_vectors(index_dir: Path, previous: dict, embedder: Embedder) -> tuple[dict, str]:
-    """Chunk and sentence vectors of the current generation, by key, where the same model made them."""
+def _previous_vectors(index_dir: Path, previous: dict, embedder: Embedder) -> tuple[dict, str, Path | None]:
+    """Chunk and sentence vectors of the current generation, by key, where the same model made them; and that
+    generation's folder when every file of it was checked whole (else None)."""
     if not previous:
-        return {}, ""
+        return {}, "", None
     made_by = (previous.get("model"), previous.get("precision"), previous.get("format"))
     if made_by != (embedder.name, embedder.precision, store.FORMAT_VERSION):
         # vectors of two models, or two precisions, are never mixed in one index
         return {}, (f"the previous index was made by {previous.get('model')!r} in {previous.get('precision')}: "
-                    "everything was re-embedded")
+                    "everything was re-embedded"), None
     try:
         folder, manifest = store.read_manifest(index_dir)
         cross = CROSS_FILES if CROSS_FILES[0] in manifest.get("files", {}) else ()
         files = store.read_files(folder, manifest, [*VECTOR_FILES, *cross, "rows.json"])  # hashes checked once
     except (IndexNotFound, IndexCorrupt) as error:
-        return {}, f"the previous index could not be read ({error}): everything was re-embedded"
+        return {}, f"the previous index could not be read ({error}): everything was re-embedded", None
     rows, old = files["rows.json"], {}
     for names, kinds in ((VECTOR_FILES, VECTOR_ROWS), (cross, CROSS_ROWS)):
         stored = [_matrix(files[name]) for name in names]
         if [len(matrix) for matrix in stored] != [len(rows.get(kind, [])) for kind in kinds]:
             if names is VECTOR_FILES:
-                return {}, "the previous index was inconsistent: everything was re-embedded"
+                return {}, "the previous index was inconsistent: everything was re-embedded", None
             continue  # only the multilingual vectors are made again
         for kind, matrix in zip(kinds, stored):
             old.update(zip(rows[kind], matrix))
-    return old, ""
+    return old, "", folder
+
+
+def _question_encoder(checked: Path | None, previous: dict, model: str) -> tuple[dict[str, Path], dict | None]:
+    """The question encoder's files ({name: path}) and manifest record: those of the previous generation (checked:
+    its folder, whose hashes were just checked) where it has one of the same model and export, else this process's
+    export of model; none where model cannot be exported (its questions are then embedded with torch)."""
+    if checked is not None and encoder.reusable(previous, model):
+        return {name: checked / name for name in encoder.FILES}, previous["question_encoder"]
+    return encoder.exported(model) or ({}, None)
 
 
 def _matrix(stored) -> np.ndarray:
@@ -328,13 +341,15 @@ _UNLOADABLE: dict[tuple, str] = {}  # the generation that failed to load, per op
 
 
 def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder) -> Index:
-    """The index of corpus_dir: built first if it is missing or the corpus changed, loaded once per process,
-    and reloaded when a build elsewhere (`qa index`, another process) has switched index_dir to a newer one.
+    """The index of corpus_dir: built first (by embedder) if it is missing or the corpus changed, loaded once per
+    process, and reloaded when a build elsewhere (`qa index`, another process) has switched index_dir to a newer one.
+    Its questions are embedded by the index's own question encoder (qa.encoder), not by embedder: no torch.
 
     Questions asked while the new index loads are answered from the one already open; if the new one
     cannot be loaded, the open one goes on answering and the problem is logged.
     """
-    key = (corpus_dir.resolve(), index_dir.resolve(), embedder.name, embedder.precision)
+    # not by precision, which only building needs (and which asks torch what the CPU can do)
+    key = (corpus_dir.resolve(), index_dir.resolve(), embedder.name)
     index = _OPEN.get(key)
     if index is None:
         with _OPENING:
@@ -342,12 +357,12 @@ def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder) -> Index:
                 if is_stale(corpus_dir, index_dir) or store.previous_manifest(index_dir).get("model") != embedder.name:
                     log.info("building the index of %s in %s", corpus_dir, index_dir)
                     build_index(corpus_dir, index_dir, embedder=embedder)
-                _OPEN[key] = Index.load(index_dir, embedder=embedder)
+                _OPEN[key] = _load(index_dir, embedder.name)
             return _OPEN[key]
     pointer = store.pointer(index_dir)
     if pointer not in ("", index.path.name, _UNLOADABLE.get(key)) and _OPENING.acquire(blocking=False):
         try:
-            _OPEN[key] = Index.load(index_dir, embedder=index.embedder)
+            _OPEN[key] = _load(index_dir, embedder.name)
             log.info("reloaded the index: %s", _OPEN[key].path.name)
         except QAError as error:
             _UNLOADABLE[key] = pointer  # not retried on every question; the next build gets a new name
@@ -355,3 +370,12 @@ def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder) -> Index:
         finally:
             _OPENING.release()
     return _OPEN[key]
+
+
+def _load(index_dir: Path, model: str) -> Index:
+    """The index in index_dir with its own question encoder, refused if another model than model built it."""
+    index = Index.load(index_dir)
+    if index.manifest["model"] != model:
+        raise ModelMismatch(f"The index in {index_dir} was built with {index.manifest['model']!r}, not {model!r}; "
+                            f"rebuild it with 'qa index' or set QA_MODEL={index.manifest['model']}")
+    return index

@@ -6,6 +6,7 @@ import json
 import logging
 import runpy
 import sys
+import threading
 from dataclasses import asdict
 from functools import wraps
 
@@ -20,7 +21,8 @@ INDEX = click.option("--index", "index_dir", envvar="QA_INDEX_DIR", type=click.P
                      help="Folder of the built index. [env: QA_INDEX_DIR; default: index/]")
 MODEL = click.option("--model", envvar="QA_MODEL", help="sentence-transformers model name or folder. [env: QA_MODEL]")
 PRECISION = click.option("--precision", envvar="QA_PRECISION", type=click.Choice(["auto", "bf16", "fp32"]),
-                         help="Compute in bf16 (faster where the CPU has it) or exact fp32. [env: QA_PRECISION; default: auto]")
+                         help="Embed in bf16 (faster where the CPU has it) or exact fp32; questions are embedded "
+                              "in fp32 either way. [env: QA_PRECISION; default: auto]")
 
 
 def friendly(command):
@@ -138,7 +140,19 @@ def serve(host, port, mcp) -> None:
         qa serve --mcp
     """
     sys.argv = ["app.py", "--host", host, "--port", str(port), *(["--mcp"] if mcp else [])]
+    # the index and its question encoder open while app.py imports Gradio, which takes as long: the app then finds
+    # them open (open_index keeps one per process), and answers as soon as its page is up
+    threading.Thread(target=_open_index, name="open-index", daemon=True).start()
     runpy.run_path(str(config.REPOSITORY / "app.py"), run_name="__main__")
+
+
+def _open_index() -> None:
+    from qa.build import open_index
+
+    try:
+        open_index(config.corpus_dir(), config.index_dir(), config.embedder()).embedder.embed(["warm up"])
+    except QAError as error:  # app.py opens the index again, and says what is wrong
+        logging.getLogger(__name__).info("could not open the index ahead of the app: %s", error)
 
 
 @main.command(name="eval")

@@ -12,6 +12,7 @@ import numpy as np
 from qa import store, text
 from qa.chunks import CHUNKER_VERSION, Chunk
 from qa.documents import Document
+from qa.encoder import question_encoder
 from qa.errors import IndexCorrupt, ModelMismatch
 from qa.text import english
 from qa.vectors import Embedder
@@ -49,14 +50,15 @@ class Index:
 
     @classmethod
     def load(cls, index_dir: Path, *, embedder: Embedder | None = None) -> Index:
-        """Load the current generation under index_dir, checking that its files agree."""
+        """Load the current generation under index_dir, checking that its files agree. Questions are embedded with
+        embedder if given (of the index's model), else with the generation's own question encoder (no torch)."""
         folder, manifest = store.read_manifest(index_dir)
         if manifest.get("format") != store.FORMAT_VERSION:
             raise ModelMismatch(f"The index in {index_dir} has another format; rebuild it with 'qa index'")
         if manifest.get("chunker_version") != CHUNKER_VERSION:
             raise ModelMismatch(f"The index in {index_dir} was cut into passages by another version of the "
                                 "chunker; rebuild it with 'qa index'")
-        embedder = embedder or Embedder(manifest["model"])
+        embedder = embedder or question_encoder(folder, manifest)
         if embedder.name != manifest.get("model"):
             raise ModelMismatch(
                 f"The index in {index_dir} was built with {manifest.get('model')!r}, not {embedder.name!r}; "

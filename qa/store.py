@@ -24,7 +24,7 @@ from qa.errors import IndexCorrupt, IndexNotFound
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 5  # raise when the files change: an older index is then rebuilt, never misread
+FORMAT_VERSION = 6  # raise when the files change: an older index is then rebuilt, never misread
 POINTER = "CURRENT"
 LOCK = "LOCK"  # held while a build runs, so two builds of one index folder never interleave
 KEEP_GENERATIONS = 2  # the current one and the one before, which a reader may still be opening
@@ -58,10 +58,13 @@ def write_generation(index_dir: Path, manifest: dict, files: dict[str, object]) 
 
 
 def _write(path: Path, content: object) -> None:
-    """One file by its name: .faiss a FAISS index, .npy an array, .jsonl rows, .json a value, else a bm25s index."""
+    """One file by its name: .faiss a FAISS index, .npy an array, .jsonl rows, .json a value, else a bm25s index;
+    or, whatever its name, a Path: that file as it is, hard-linked if it is another generation's of this index."""
     import faiss
 
-    if path.suffix == ".faiss":
+    if isinstance(content, Path):
+        _place(path, content)
+    elif path.suffix == ".faiss":
         faiss.write_index(content, str(path))
     elif path.suffix == ".npy":
         np.save(path, content)
@@ -73,6 +76,16 @@ def _write(path: Path, content: object) -> None:
         path.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
     else:
         content.save(str(path), show_progress=False)
+
+
+def _place(path: Path, source: Path) -> None:
+    """A file that stays the same from build to build (the question encoder, 90 MB) is linked from the previous
+    generation: no time, no space. Any other is copied, so that no file outside the index shares its bytes."""
+    if source.resolve().parent.parent == path.resolve().parent.parent:  # both folders are in index_dir
+        with contextlib.suppress(OSError):  # a file system without hard links
+            os.link(source, path)
+            return
+    shutil.copyfile(source, path)
 
 
 def read_manifest(index_dir: Path) -> tuple[Path, dict]:

@@ -1,4 +1,6 @@
-"""Turn texts into vectors with a sentence-transformers model; the only user of sentence_transformers."""
+"""Turn texts into vectors with a sentence-transformers model; the only user of sentence_transformers.
+
+Builds embed with it; questions are embedded by its ONNX export (qa.encoder), so answering imports no torch."""
 
 from __future__ import annotations
 
