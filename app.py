@@ -232,7 +232,8 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
 
     def rebuild(progress: gr.Progress) -> str:
         progress(0.2, desc="Indexing: embedding the new passages…")
-        report = build_index(corpus_dir, index_dir, embedder=current().embedder, progress=True)
+        # the model builds (torch, bf16 where the CPU has it); the open index's embedder embeds questions only
+        report = build_index(corpus_dir, index_dir, embedder=config.embedder(), progress=True)
         progress(1.0, desc="Done")
         current()  # switch to the new index now, not at the next question
         return report.summary()
