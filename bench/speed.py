@@ -1,6 +1,6 @@
 """Query latency, build throughput and incremental rebuilds, each against the bare work it cannot avoid.
 
-The floor of a query is embedding it with the same Embedder plus one FAISS search of the same index;
+The floor of a query is embedding it with the index's own question encoder plus one FAISS search of the same index;
 the floor of a build is embedding the same texts. Timings of a measurement and its floor are
 interleaved, so a neighbour's load on the machine falls on both and the ratio stays fair.
 """
@@ -40,18 +40,22 @@ def fastest_embedder(model: str | None = None) -> Embedder:
 
 
 def floor_query(index: Index, question: str) -> None:
-    """The least any search must do: embed the question, one FAISS search of the chunk vectors."""
+    """The least any search must do: embed the question (with the index's embedder: its question encoder unless
+    another was given at load), one FAISS search of the chunk vectors."""
     vector = index.embedder.embed([question])[0]
     index.dense.search(vector.reshape(1, -1), min(CANDIDATES, index.dense.ntotal))
 
 
-def latency(index: Index, questions: list[str], rounds: int) -> dict[str, list[float]]:
-    """Seconds per call of retrieve(), answer() and the floor, warm, interleaved question by question."""
+def latency(index: Index, questions: list[str], rounds: int, *, before: Index | None = None) -> dict[str, list[float]]:
+    """Seconds per call of retrieve(), answer() and the floor, warm, interleaved question by question; and of
+    retrieve() on before, the same index with another question embedder (torch, as before the ONNX encoder)."""
     calls = {
         "retrieve": lambda q: qa.retrieve(q, index=index),
         "answer": lambda q: qa.answer(q, index=index),
         "floor": lambda q: floor_query(index, q),
     }
+    if before is not None:
+        calls["retrieve, questions embedded by torch (before)"] = lambda q: qa.retrieve(q, index=before)
     for question in questions:  # warm: model loaded, caches filled
         for call in calls.values():
             call(question)
