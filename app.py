@@ -308,16 +308,16 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
         gr.Markdown(text("documents_help"))
         table = gr.Dataframe(headers=["date", "title", "publisher", "file"], interactive=False, wrap=True,
                              elem_id="document-list")
+        # the box is only the page's half: upload and remove check what it sent on the server, every time
+        secret = gr.Textbox(label=text("admin_password"), type="password", visible=password is not None,
+                            elem_id="admin-password")
+        gr.Markdown(text("writes_off"), visible=password is None, elem_id="writes-off")
         files = gr.File(label=text("add_documents"), file_count="multiple", file_types=list(SUFFIXES),
                         elem_id="upload")
         add = gr.Button(text("add"), variant="primary", elem_id="add")
         with gr.Row():
             doomed = gr.Dropdown(label=text("doomed"), choices=[], elem_id="doomed")
             drop = gr.Button(text("remove"), variant="stop", elem_id="remove")
-        # the box is only the page's half: upload and remove check what it sent on the server, every time
-        secret = gr.Textbox(label=text("admin_password"), type="password", visible=password is not None,
-                            elem_id="admin-password")
-        gr.Markdown(text("writes_off"), visible=password is None, elem_id="writes-off")
         status = gr.Textbox(label=text("status"), interactive=False, lines=4, elem_id="status")
         outputs = [status, doomed, table]
         add.click(upload, [files, secret], outputs, api_visibility="private")
