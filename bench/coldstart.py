@@ -32,6 +32,24 @@ from qa.vectors import Embedder
 build._load = lambda index_dir, model: Index.load(index_dir, embedder=Embedder(model))
 main(["ask", sys.argv[1]])
 """
+# `qa ask`, the plain CLI, for peak_memory()
+PLAIN_ASK = """
+import sys
+from qa.cli import main
+
+main(["ask", sys.argv[1]])
+"""
+# prepended to a script: it prints its own peak resident memory at exit. VmHWM is the process's own; ru_maxrss
+# (getrusage, wait4) also counts what the parent had resident when it forked the child
+REPORT_PEAK = """
+import atexit
+
+def _peak():
+    with open("/proc/self/status") as status:
+        print("VmHWM", next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+
+atexit.register(_peak)
+"""
 # seconds of `import qa` and of the first qa.retrieve() in a new process, and whether torch came with them
 IMPORT_AND_RETRIEVE = """
 import json, sys, time
@@ -50,17 +68,11 @@ def environment(corpus_dir: Path, index_dir: Path) -> dict[str, str]:
                          "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
 
-def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Run command to its end: (seconds, its peak memory in MB, its standard output)."""
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Run command to its end: (seconds, its standard output)."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage, not the largest child's so far
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise subprocess.CalledProcessError(process.returncode, command, output)
-    return seconds, usage.ru_maxrss / 1024, output  # ru_maxrss: kilobytes on Linux
+    done = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return time.perf_counter() - started, done.stdout
 
 
 def bare_import(module: str) -> float:
@@ -68,17 +80,23 @@ def bare_import(module: str) -> float:
     return timed([sys.executable, "-c", f"import {module}"])[0]
 
 
-def qa_ask(corpus_dir: Path, index_dir: Path, *, torch: bool = False) -> tuple[float, float]:
-    """`qa ask QUESTION` on a built index, process start to exit: (seconds, peak MB). torch: as before the ONNX
-    question encoder, questions embedded by the sentence-transformers Embedder."""
+def qa_ask(corpus_dir: Path, index_dir: Path, *, torch: bool = False) -> float:
+    """Seconds of `qa ask QUESTION` on a built index, process start to exit. torch: as before the ONNX question
+    encoder, questions embedded by the sentence-transformers Embedder."""
     command = [sys.executable, "-c", TORCH_ASK, QUESTION] if torch else [sys.executable, "-m", "qa", "ask", QUESTION]
-    seconds, peak, _ = timed(command, environment(corpus_dir, index_dir))
-    return seconds, peak
+    return timed(command, environment(corpus_dir, index_dir))[0]
+
+
+def peak_memory(corpus_dir: Path, index_dir: Path, *, torch: bool = False) -> float:
+    """Peak resident memory (MB) of the same `qa ask` as qa_ask(), in a run of its own."""
+    code = REPORT_PEAK + (TORCH_ASK if torch else PLAIN_ASK)
+    _, output = timed([sys.executable, "-c", code, QUESTION], environment(corpus_dir, index_dir))
+    return int(output.split()[-1]) / 1024  # VmHWM is in kB
 
 
 def import_and_retrieve(corpus_dir: Path, index_dir: Path) -> dict:
     """Seconds of `import qa` and of the first qa.retrieve() in a new process, and the heavy modules it imported."""
-    _, _, output = timed([sys.executable, "-c", IMPORT_AND_RETRIEVE, QUESTION], environment(corpus_dir, index_dir))
+    _, output = timed([sys.executable, "-c", IMPORT_AND_RETRIEVE, QUESTION], environment(corpus_dir, index_dir))
     return json.loads(output.splitlines()[-1])
 
 
@@ -106,15 +124,26 @@ def running_app(corpus_dir: Path, index_dir: Path):
                 raise RuntimeError(f"qa serve exited with code {server.returncode} before answering")
             if time.perf_counter() - started > APP_TIMEOUT:
                 raise TimeoutError(f"qa serve gave no answer within {APP_TIMEOUT:.0f} s")
+            # a bare connect until the port listens: a gradio_client per try would take the server's cores (2)
+            # and made its start look 1.7x slower than it is
+            if not listening(port):
+                time.sleep(0.05)
+                continue
             try:
                 Client(url, verbose=False).predict(QUESTION, api_name="/ask")
                 break
-            except Exception:  # noqa: BLE001 - not up yet: connection refused, or the API not mounted
+            except Exception:  # noqa: BLE001 - listening, but the API not mounted yet
                 time.sleep(0.1)
         yield url
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def listening(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        return True
+    return False
 
 
 def free_port() -> int:
@@ -130,12 +159,10 @@ def cold_start(corpus_dir: Path, index_dir: Path, repeat: int) -> dict[str, list
     for _ in range(repeat):
         samples["load"].append(os.getloadavg()[0])
         samples["import torch"].append(bare_import("torch"))
-        seconds, peak = qa_ask(corpus_dir, index_dir)
-        samples["qa ask"].append(seconds)
-        samples["qa ask MB"].append(peak)
-        seconds, peak = qa_ask(corpus_dir, index_dir, torch=True)
-        samples["qa ask, torch questions"].append(seconds)
-        samples["qa ask, torch questions MB"].append(peak)
+        samples["qa ask"].append(qa_ask(corpus_dir, index_dir))
+        samples["qa ask, torch questions"].append(qa_ask(corpus_dir, index_dir, torch=True))
+        samples["qa ask MB"].append(peak_memory(corpus_dir, index_dir))
+        samples["qa ask, torch questions MB"].append(peak_memory(corpus_dir, index_dir, torch=True))
         samples["import gradio"].append(bare_import("gradio"))
         samples["qa serve"].append(app_first_answer(corpus_dir, index_dir))
         first = import_and_retrieve(corpus_dir, index_dir)

@@ -52,7 +52,7 @@ def test_incremental_rebuild_embeds_only_the_added_document(tmp_path, embedder):
 
 
 def test_cold_start_of_qa_ask(index_dir):
-    seconds, peak = coldstart.qa_ask(CORPUS, index_dir)
+    seconds, peak = coldstart.qa_ask(CORPUS, index_dir), coldstart.peak_memory(CORPUS, index_dir)
     first = coldstart.import_and_retrieve(CORPUS, index_dir)
     samples = {name: [seconds] for name in coldstart.NAMES} | {
         "qa ask MB": [peak], "import qa": [first["import qa"]], "first retrieve": [first["first retrieve"]]}
