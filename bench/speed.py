@@ -56,6 +56,7 @@ def latency(index: Index, questions: list[str], rounds: int, *, before: Index | 
     }
     if before is not None:
         calls["retrieve, questions embedded by torch (before)"] = lambda q: qa.retrieve(q, index=before)
+        calls["floor, questions embedded by torch (before)"] = lambda q: floor_query(before, q)
     for question in questions:  # warm: model loaded, caches filled
         for call in calls.values():
             call(question)

@@ -72,6 +72,15 @@ def test_the_question_path_imports_no_torch(index_dir):
     assert "6G" in done.stdout or "cable" in done.stdout  # qa ask printed an answer
 
 
+def test_import_qa_and_the_cli_load_nothing_heavy():
+    """Gradio only for `qa serve`, evaluation only for `qa eval`, torch only for building."""
+    code = ("import json, sys, qa, qa.cli; print(json.dumps(sorted(name for name in sys.modules "
+            "if name.split('.')[0] in ('torch', 'transformers', 'sentence_transformers', 'gradio', 'onnxruntime') "
+            "or name == 'qa.evaluate')))")
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert json.loads(done.stdout) == []
+
+
 def test_the_session_index_answers_through_its_export(index_dir):
     assert isinstance(Index.load(index_dir).embedder, encoder.Encoder)
 
