@@ -181,7 +181,8 @@ def cross_probe_scores(index: Index) -> dict[str, list[float]]:
     """How much evidence off-topic questions find in the multilingual view, per language asked in: what a
     Japanese question must beat there (JAPANESE_PROBES, every chunk), and what an English question must beat
     in the documents not in English (OFF_TOPIC_PROBES, those chunks only; none when every document is English)."""
-    scores = {"ja": [round(index.cross.evidence_across(vector, text.terms(probe), "ja"), 4)
+    scores = {"ja": [round(index.cross.evidence_across(vector, text.terms(probe), "ja")
+                           + index.evidence_in_english(probe), 4)
                      for probe, vector in zip(JAPANESE_PROBES, index.cross.embedder.embed(list(JAPANESE_PROBES)))]}
     others = np.flatnonzero(index.languages != english.LANGUAGE)
     if len(others):

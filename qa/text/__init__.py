@@ -45,6 +45,13 @@ def words(text: str) -> list[str]:
     return [word for analyser, run in runs(unicodedata.normalize("NFKC", text)) for word in analyser.words(run)]
 
 
+def in_english(text: str) -> str:
+    """text with each run in another language replaced by English words for it (its analyser's in_english, a
+    bilingual dictionary's glosses), for keyword search of English passages; English runs stay as they are."""
+    return " ".join(" ".join(analyser.in_english(run)) if hasattr(analyser, "in_english") and analyser is not DEFAULT
+                    else run for analyser, run in runs(unicodedata.normalize("NFKC", text)))
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def terms(text: str) -> frozenset[str]:
     """The distinct keyword terms of text. Cached: the second look asks this of the same candidate sentences

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import functools
 import re
+import sqlite3
 import threading
+from importlib import resources
 
 LANGUAGE = "ja"
 # The characters this analyser reads: kana, kanji (CJK ideographs), the iteration and prolonged-sound marks
@@ -19,6 +21,10 @@ STOPWORDS = frozenset(
     "第 する ある いる なる れる られる こと もの よう ため これ それ あれ どれ ここ そこ どこ 及び 並びに 等 など "
     "おる できる 行う いう 思う 方 者 的 について における において による よる 又 また ござる です ます".split()
 )
+# What in_english() looks up: words with a meaning of their own, not numbers, counters (回, 日) or light verbs (する)
+GLOSSED_PARTS = frozenset(("名詞", "動詞", "形容詞", "形状詞"))
+UNGLOSSED = frozenset(("数詞", "助数詞可能", "非自立可能"))
+GLOSSES = 3  # of a word's first sense: enough for its usual English words, few enough not to drown the others
 KANJI_DIGITS = "〇一二三四五六七八九"
 NUMERAL = re.compile(r"[一二三四五六七八九十]+")
 # The numbers a question pins: figures next to Japanese text ("第5回", "2027年") and kanji ordinals ("第五回")
@@ -47,6 +53,46 @@ def words(text: str) -> list[str]:
         if part not in EMPTY_PARTS and form not in STOPWORDS:
             terms.append(form)
     return terms
+
+
+def in_english(text: str) -> list[str]:
+    """English words for the content words of a run of Japanese text (nouns, adjectives and verbs that stand on
+    their own), from the first sense of each one's JMdict entry: 半導体 is "semiconductor solid-state", 議長
+    "chair chairman chairperson". For keyword search of English passages with a Japanese question. Words the
+    dictionary does not hold (and a text of none) give nothing."""
+    found = []
+    for morpheme in _analyse(text):
+        part = morpheme.part_of_speech()
+        if part[0] in GLOSSED_PARTS and part[1] not in UNGLOSSED and morpheme.normalized_form() not in STOPWORDS:
+            found.extend(gloss(morpheme.normalized_form()) or gloss(morpheme.dictionary_form()))
+    return found
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def gloss(word: str) -> tuple[str, ...]:
+    """The English glosses of word's first sense in JMdict (written form first, then reading), parenthesised
+    remarks and a verb's "to" dropped: 務める is ("work", "be employed", "serve")."""
+    with _LOCK:
+        entry = _dictionary().execute(
+            "SELECT idseq FROM Kanji WHERE text = ? UNION ALL SELECT idseq FROM Kana WHERE text = ? LIMIT 1",
+            (word, word)).fetchone()
+        if entry is None:
+            return ()
+        rows = _dictionary().execute(
+            "SELECT g.text FROM SenseGloss g WHERE g.lang = 'eng' AND g.sid = "
+            "(SELECT MIN(ID) FROM Sense WHERE idseq = ?) LIMIT ?", (entry[0], GLOSSES)).fetchall()
+    return tuple(cleaned for (text,) in rows if (cleaned := _plain(text)) and not cleaned.startswith("counter for"))
+
+
+def _plain(gloss_text: str) -> str:
+    return re.sub(r"^to ", "", re.sub(r"\([^)]*\)", " ", gloss_text)).strip()
+
+
+@functools.cache
+def _dictionary() -> sqlite3.Connection:
+    """JMdict (the jamdict-data package's database), read only, shared between threads under _LOCK."""
+    path = resources.files("jamdict_data") / "jamdict.db"
+    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
 
 
 def sentence_ends(line: str) -> list[int]:
