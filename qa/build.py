@@ -182,7 +182,7 @@ def cross_probe_scores(index: Index) -> dict[str, list[float]]:
     Japanese question must beat there (JAPANESE_PROBES, every chunk), and what an English question must beat
     in the documents not in English (OFF_TOPIC_PROBES, those chunks only; none when every document is English)."""
     scores = {"ja": [round(index.cross.evidence_across(vector, text.terms(probe), "ja")
-                           + index.evidence_in_english(probe), 4)
+                           + index.evidence_in_english(index.in_english(probe)), 4)
                      for probe, vector in zip(JAPANESE_PROBES, index.cross.embedder.embed(list(JAPANESE_PROBES)))]}
     others = np.flatnonzero(index.languages != english.LANGUAGE)
     if len(others):

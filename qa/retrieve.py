@@ -138,8 +138,9 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters(), conte
         return _search(query, k, index, allowed, context)
     threshold = max(index.manifest.get("probe_scores") or [0.0])
     if language != english.LANGUAGE:
-        passages, evidence = _search(query, k, index.cross, allowed, context, language, english_view=index)
-        evidence += index.evidence_in_english(f"{context} {query}".strip(), allowed)
+        in_english = index.in_english(f"{context} {query}".strip())
+        passages, evidence = _search(query, k, index.cross, allowed, context, language, (index, in_english))
+        evidence += index.evidence_in_english(in_english, allowed)
         return passages, evidence - calibration(index, language) + threshold
     chosen = np.ones(len(index.chunks), dtype=bool) if allowed is None else np.isin(np.arange(len(index.chunks)), allowed)
     own, own_evidence = _search(query, k, index, np.flatnonzero(chosen & ~foreign), context)
@@ -157,15 +158,16 @@ def calibration(index: Index, language: str) -> float:
 
 
 def _search(query: str, k: int, index: Index, allowed: np.ndarray | None, context: str, language: str = "",
-            english_view: Index | None = None) -> tuple[list[Passage], float]:
+            in_english: tuple[Index, np.ndarray | None] | None = None) -> tuple[list[Passage], float]:
     """search() in one view of the index, among the allowed chunk numbers (None: all). language: the question's,
     given in the multilingual view, where keywords count only in passages of that language (see candidates);
-    english_view: the index's English view, for a question in another language (see candidates)."""
+    in_english: for a question in another language, the index's English view and the vector there of the
+    question's English words (Index.in_english; see candidates)."""
     if allowed is not None and not len(allowed):
         return [], 0.0
     vectors = index.embedder.embed([query, context] if context else [query])
     vector = _unit(vectors[0] + CARRIED_WEIGHT * vectors[1]) if context else vectors[0]
-    found = candidates(query, vector, index, allowed, context, language, english_view)
+    found = candidates(query, vector, index, allowed, context, language, in_english)
     relevance = np.maximum(found.chunk_cosine, found.best_sentence)
     fused = fuse(found)
     ranked = [(found.ids[j], float(fused[j])) for j in np.argsort(-fused)]
@@ -211,7 +213,8 @@ class Candidates:
 
 
 def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray | None = None,
-               context: str = "", language: str = "", english_view: Index | None = None) -> Candidates:
+               context: str = "", language: str = "", in_english: tuple[Index, np.ndarray | None] | None = None,
+               ) -> Candidates:
     """The CANDIDATES best chunks by chunk vector, by sentence vector and by keywords, together, with the
     question compared to each chunk and to every sentence in it: the second look. allowed: chunk numbers
     to search among (None: all). context: the earlier questions query leans on, their BM25 scores added at
@@ -219,8 +222,8 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
 
     A question in another language, searched in the multilingual view, is also read in English words (a
     bilingual dictionary's, text.in_english): they are the keywords of the English passages, and their MiniLM
-    vector in english_view is compared to each English candidate, that cosine added to the multilingual one at
-    TRANSLATED_WEIGHT. Japanese dev hit@1 0.63 -> 0.74 with the keywords, 0.76 with the cosine (BENCHMARKS).
+    vector (in_english: the English view and that vector) is compared to each English candidate, that cosine
+    added to the multilingual one at TRANSLATED_WEIGHT. Japanese dev hit@1 0.63 -> 0.74 with the keywords, 0.76 with the cosine (BENCHMARKS).
 
     Filtered, each list is searched among the allowed chunks only, exactly (Index.*_among, search_among),
     rather than taking the top CANDIDATES of the whole corpus and dropping the rest: a narrow filter would
@@ -249,7 +252,7 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
     asks_date = asks_for_date(query, context)
     return Candidates(
         ids,
-        chunk_cosine=index.vectors(ids) @ vector + translated_cosine(query, ids, english_view),
+        chunk_cosine=index.vectors(ids) @ vector + translated_cosine(ids, in_english),
         keyword=keyword[ids],
         title=np.array([index.titles[index.chunks[i].doc_id] @ vector for i in ids], dtype=np.float32),
         sentence_cosine=alone,
@@ -260,14 +263,13 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
     )
 
 
-def translated_cosine(query: str, ids: list[int], english_view: Index | None) -> np.ndarray:
-    """TRANSLATED_WEIGHT times the cosine of query's English words (text.in_english) to each of the chunks ids
-    that is in English, in english_view; zeros without one, or for a query with no English words."""
-    words = text.in_english(query) if english_view is not None else ""
-    if not ids or not text.words(words):
+def translated_cosine(ids: list[int], in_english: tuple[Index, np.ndarray | None] | None) -> np.ndarray:
+    """TRANSLATED_WEIGHT times the cosine of a question's English words to each of the chunks ids that is in
+    English, in the English view: in_english is that view and the words' vector there. Zeros without them."""
+    view, vector = in_english or (None, None)
+    if view is None or vector is None or not ids:
         return np.zeros(len(ids))
-    cosine = english_view.vectors(ids) @ english_view.embedder.embed([words])[0]
-    return TRANSLATED_WEIGHT * cosine * (english_view.languages[ids] == english.LANGUAGE)
+    return TRANSLATED_WEIGHT * (view.vectors(ids) @ vector) * (view.languages[ids] == english.LANGUAGE)
 
 
 def allowed_chunks(index: Index, filters: Filters) -> np.ndarray:

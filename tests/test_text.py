@@ -29,6 +29,22 @@ def test_a_latin_word_inside_japanese_is_the_same_term_as_in_english():
     assert text.terms("ＥＵ") == text.terms("EU")  # full-width letters, as Japanese keyboards type them
 
 
+def test_a_japanese_question_is_read_in_english_words_from_the_dictionary():
+    words = text.in_english("半導体サプライチェーンの強靱性はどのように確保されますか？").split()
+    assert {"semiconductor", "supply", "chain"} <= set(words)
+    # particles, auxiliaries, numbers, counters and light verbs (する) are not looked up; Latin words stay
+    read = text.in_english("第3回の協議会でEUは何をしましたか？")
+    assert text.terms(read) == text.terms("3 conference council convention EU")
+    assert text.in_english("Who leads MIRAI-HARMONY?") == "Who leads MIRAI-HARMONY?"
+    assert text.in_english("ぴよぴよ") == ""  # a word the dictionary does not hold gives nothing
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", categories=("L", "N", "P", "Z", "S")), max_size=60))
+@settings(max_examples=60, deadline=None)
+def test_any_text_is_read_in_english_words_without_error(sample):
+    assert isinstance(text.in_english(sample), str)
+
+
 @pytest.mark.parametrize("passage, sentences", [
     ("日本とEUは協議会を開催した。共同声明を発表した！", ["日本とEUは協議会を開催した。", "共同声明を発表した！"]),
     ("「協力を進める。」と述べた。次に移る。", ["「協力を進める。」", "と述べた。", "次に移る。"]),

