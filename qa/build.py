@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # The stored vectors a build may reuse, and the rows.json lists of their keys, in the same order
 VECTOR_FILES, VECTOR_ROWS = ("dense.faiss", "sentences.faiss", "in_context.npy", "titles.npy"), (
     "chunks", "sentences", "contexts", "titles")
-CROSS_ROWS = ("cross_chunks", "cross_sentences", "cross_titles")  # of CROSS_FILES
+CROSS_ROWS = ("cross_chunks", "cross_sentences", "cross_titles", "in_english")  # of CROSS_FILES
 
 HNSW_M = 32  # graph neighbours per vector: more is better recall, more memory and a slower build
 HNSW_EF_CONSTRUCTION = 80
@@ -106,6 +106,11 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     sentences = [[chunk.text[s:e] for s, e in text.sentence_spans(chunk.text)] for chunk in chunks]
     contexts = [sentence_in_context(part, chunk, by_id[chunk.doc_id]) for chunk, parts in zip(chunks, sentences)
                 for part in parts]
+    # passages in another language also hold the English words for theirs (text.glossed), as keywords
+    foreign = [i for i, chunk in enumerate(chunks) if by_id[chunk.doc_id].language != english.LANGUAGE]
+    keyword_texts = list(texts)
+    for i in foreign:
+        keyword_texts[i] = f"{texts[i]}\n{text.glossed(texts[i])}"
     sentence_start = [0]
     for parts in sentences:
         sentence_start.append(sentence_start[-1] + len(parts))
@@ -124,7 +129,7 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     rest, _ = _embed_new(embedder.embed, embedder.dimension, flat + contexts + [d.title for d in documents],
                          rows["sentences"] + rows["contexts"] + rows["titles"], old, progress)
     sentence_vectors, in_context, titles = np.split(rest, [len(flat), len(flat) + len(contexts)])
-    searchers = _make_searchers(chunk_vectors, sentence_vectors, texts)
+    searchers = _make_searchers(chunk_vectors, sentence_vectors, keyword_texts)
     manifest = describe(embedder, settings, new_docs, len(chunks), len(flat), searchers)
     questions, manifest["question_encoder"] = _question_encoder(checked, previous, embedder.name)
     if not multilingual:
@@ -132,9 +137,12 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
                              questions)
         return _report(new_docs, old_docs, skipped, chunks, embedded, started, folder, note)
     cross = Multilingual()
+    in_english = [text.in_english(texts[i]) for i in foreign]
     rows |= {"cross_chunks": [key(cross.name, part) for part in texts],
              "cross_sentences": [key(cross.name, part) for part in flat],
-             "cross_titles": [key(cross.name, d.title) for d in documents]}
+             "cross_titles": [key(cross.name, d.title) for d in documents],
+             "in_english": [key(embedder.name, part) for part in in_english]}
+    english_vectors, _ = _embed_new(embedder.embed, embedder.dimension, in_english, rows["in_english"], old, progress)
     cross_vectors, _ = _embed_new(cross.embed_passages, cross.dimension, texts + flat + [d.title for d in documents],
                                   rows["cross_chunks"] + rows["cross_sentences"] + rows["cross_titles"], old, progress)
     cross_chunks, cross_sentences, cross_titles = np.split(cross_vectors, [len(texts), len(texts) + len(flat)])
@@ -142,9 +150,10 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     index = Index(index_dir, {}, by_id, chunks, *searchers[:2], np.asarray(sentence_start), searchers[2], in_context,
                   dict(zip(by_id, titles)), embedder)
     index.cross = index.view(*cross_searchers, cross_titles)
+    index.in_english_vectors = english_vectors
     manifest["cross_probe_scores"] = cross_probe_scores(index)
     folder = write_index(index_dir, manifest, searchers, (in_context, titles), documents, chunks, rows,
-                         questions | dict(zip(CROSS_FILES, (*cross_searchers, cross_titles))))
+                         questions | dict(zip(CROSS_FILES, (*cross_searchers, cross_titles, english_vectors))))
     return _report(new_docs, old_docs, skipped, chunks, embedded, started, folder, note)
 
 

@@ -22,7 +22,9 @@ FILES = ("dense.faiss", "sentences.faiss", "keywords", "in_context.npy", "titles
          "chunks.jsonl", "rows.json")
 # The same chunks, sentences and titles as the multilingual encoder sees them (qa.multilingual): the view in which
 # a Japanese question meets an English passage, and an English question a Japanese one
-CROSS_FILES = ("cross_dense.faiss", "cross_sentences.faiss", "cross_titles.npy")
+CROSS_FILES = ("cross_dense.faiss", "cross_sentences.faiss", "cross_titles.npy", "in_english.npy")
+# in_english.npy: MiniLM's vectors of the English words for each passage not in English (text.in_english), in
+# chunk order: where an English question's vector meets a Japanese passage in MiniLM's own view
 # Above this many chunks the chunk and sentence vectors are searched approximately (HNSW). An exact
 # search reads every vector (measured: 39 ms for 100,000 chunk vectors on two cores) and the sentence
 # index holds two or three rows per chunk, so past about 20,000 chunks exact search costs more than
@@ -47,6 +49,7 @@ class Index:
     titles: dict[str, np.ndarray] = field(repr=False)  # vector of each document's title, by doc_id
     embedder: Embedder = field(repr=False)
     cross: Index | None = field(default=None, repr=False)  # the same chunks in the multilingual encoder's view
+    in_english_vectors: np.ndarray | None = field(default=None, repr=False)  # in_english.npy, with cross
 
     @classmethod
     def load(cls, index_dir: Path, *, embedder: Embedder | None = None) -> Index:
@@ -85,7 +88,10 @@ class Index:
         index = cls(folder, manifest, {d.doc_id: d for d in documents}, chunks, dense, sentences, sentence_start,
                     keywords, in_context, {d.doc_id: v for d, v in zip(documents, titles)}, embedder)
         if cross:
-            index.cross = index.view(*(files[name] for name in cross))
+            index.cross = index.view(*(files[name] for name in cross[:3]))
+            index.in_english_vectors = files["in_english.npy"]
+            if len(index.in_english_vectors) != len(index.foreign_chunks):
+                raise IndexCorrupt(f"The files of the index in {folder} disagree; rebuild it with 'qa index'")
         return index
 
     def view(self, dense, sentences, titles: np.ndarray) -> Index:
@@ -102,6 +108,22 @@ class Index:
     def languages(self) -> np.ndarray:
         """The language of each chunk (its document's), in chunk order."""
         return np.array([self.documents[chunk.doc_id].language or english.LANGUAGE for chunk in self.chunks])
+
+    @functools.cached_property
+    def foreign_chunks(self) -> np.ndarray:
+        """The numbers of the chunks not in English, in order."""
+        return np.flatnonzero(self.languages != english.LANGUAGE)
+
+    def english_vectors(self, ids: list[int]) -> np.ndarray:
+        """Each chunk's vector in English words, in this (English) view: an English chunk's own, another's of
+        the English words for it (in_english_vectors; zeros in an index without them)."""
+        vectors = self.vectors(ids)
+        foreign = self.languages[ids] != english.LANGUAGE
+        vectors[foreign] = 0.0
+        if self.in_english_vectors is not None and foreign.any():
+            rows = np.searchsorted(self.foreign_chunks, np.asarray(ids)[foreign])
+            vectors[foreign] = self.in_english_vectors[rows]
+        return vectors
 
     def dense_scores(self, vector: np.ndarray, n: int) -> dict[int, float]:
         """The n chunks nearest to a unit query vector: {chunk number: cosine}."""

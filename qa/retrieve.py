@@ -144,7 +144,8 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters(), conte
         return passages, evidence - calibration(index, language) + threshold
     chosen = np.ones(len(index.chunks), dtype=bool) if allowed is None else np.isin(np.arange(len(index.chunks)), allowed)
     own, own_evidence = _search(query, k, index, np.flatnonzero(chosen & ~foreign), context)
-    other, other_evidence = _search(query, k, index.cross, np.flatnonzero(chosen & foreign), context, language)
+    other, other_evidence = _search(query, k, index.cross, np.flatnonzero(chosen & foreign), context, language,
+                                    (index, index.in_english(f"{context} {query}".strip())))
     own_margin, other_margin = own_evidence - threshold, other_evidence - calibration(index, english.LANGUAGE)
     if other_margin <= 0 and own:  # the other documents say no more than off-topic questions find there
         return own, own_evidence
@@ -220,23 +221,19 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
     to search among (None: all). context: the earlier questions query leans on, their BM25 scores added at
     CARRIED_WEIGHT (vector already holds theirs).
 
-    A question in another language, searched in the multilingual view, is also read in English words (a
-    bilingual dictionary's, text.in_english): they are the keywords of the English passages, and their MiniLM
-    vector (in_english: the English view and that vector) is compared to each English candidate, that cosine
-    added to the multilingual one at TRANSLATED_WEIGHT. Japanese dev hit@1 0.63 -> 0.74 with the keywords, 0.76 with the cosine (BENCHMARKS).
-
-    Filtered, each list is searched among the allowed chunks only, exactly (Index.*_among, search_among),
-    rather than taking the top CANDIDATES of the whole corpus and dropping the rest: a narrow filter would
-    then keep few candidates or none, however good its own passages are.
+    Across languages both sides are also read in English words (a bilingual dictionary's, text.in_english). A
+    question in another language: they are its keywords in the English passages. And in MiniLM's view
+    (in_english: the index and the question's vector there in English words) each candidate's vector in
+    English words (Index.english_vectors) adds its cosine to the multilingual one at TRANSLATED_WEIGHT.
     """
     keyword = index.keyword_scores(query)
-    if language and index.cross is None:
+    if language and index.cross is None and language != english.LANGUAGE:
         # across languages, the words a question shares with a passage are the odd name or acronym in Latin
-        # letters, which the Latin-lettered fragments of a document (logos, lists of names) hold most of
+        # letters, which the Latin-lettered fragments of a document (logos, lists of names) hold most of; an
+        # English passage is found by the English words for the question's instead
+        translated = index.keyword_scores(text.in_english(query))
         keyword = np.where(index.languages == language, keyword, 0.0)
-        if language != english.LANGUAGE:
-            translated = index.keyword_scores(text.in_english(query))
-            keyword = np.where(index.languages == english.LANGUAGE, translated, keyword)
+        keyword = np.where(index.languages == english.LANGUAGE, translated, keyword)
     if context:
         keyword = keyword + CARRIED_WEIGHT * index.keyword_scores(context)
     if allowed is None:
@@ -264,12 +261,13 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
 
 
 def translated_cosine(ids: list[int], in_english: tuple[Index, np.ndarray | None] | None) -> np.ndarray:
-    """TRANSLATED_WEIGHT times the cosine of a question's English words to each of the chunks ids that is in
-    English, in the English view: in_english is that view and the words' vector there. Zeros without them."""
+    """TRANSLATED_WEIGHT times the cosine, in the English view, of a question's English words to each of the
+    chunks ids in English words (Index.english_vectors): in_english is that view and the question's vector
+    there. Zeros without them."""
     view, vector = in_english or (None, None)
     if view is None or vector is None or not ids:
         return np.zeros(len(ids))
-    return TRANSLATED_WEIGHT * (view.vectors(ids) @ vector) * (view.languages[ids] == english.LANGUAGE)
+    return TRANSLATED_WEIGHT * (view.english_vectors(ids) @ vector)
 
 
 def allowed_chunks(index: Index, filters: Filters) -> np.ndarray:
