@@ -249,7 +249,7 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
     asks_date = asks_for_date(query, context)
     return Candidates(
         ids,
-        chunk_cosine=index.vectors(ids) @ vector + translated_cosine(ids, in_english),
+        chunk_cosine=index.vectors(ids) @ vector + translated_cosine(ids, in_english, language),
         keyword=keyword[ids],
         title=np.array([index.titles[index.chunks[i].doc_id] @ vector for i in ids], dtype=np.float32),
         sentence_cosine=alone,
@@ -260,14 +260,16 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
     )
 
 
-def translated_cosine(ids: list[int], in_english: tuple[Index, np.ndarray | None] | None) -> np.ndarray:
+def translated_cosine(ids: list[int], in_english: tuple[Index, np.ndarray | None] | None, language: str,
+                      ) -> np.ndarray:
     """TRANSLATED_WEIGHT times the cosine, in the English view, of a question's English words to each of the
-    chunks ids in English words (Index.english_vectors): in_english is that view and the question's vector
-    there. Zeros without them."""
+    chunks ids not in the question's language, in English words (Index.english_vectors): in_english is that
+    view and the question's vector there. Zeros without them, and for passages in the question's language,
+    which the question meets as it is."""
     view, vector = in_english or (None, None)
     if view is None or vector is None or not ids:
         return np.zeros(len(ids))
-    return TRANSLATED_WEIGHT * (view.english_vectors(ids) @ vector)
+    return TRANSLATED_WEIGHT * (view.english_vectors(ids) @ vector) * (view.languages[ids] != language)
 
 
 def allowed_chunks(index: Index, filters: Filters) -> np.ndarray:
