@@ -34,9 +34,10 @@ TITLE_WEIGHT = 0.2  # subtracted: against the document's title alone, so the in-
 CARRIED_WEIGHT = 0.7  # a follow-up's earlier question, searched with it: its vector and BM25 scores added at this
                       # weight. Follow-up hit@3 / hit@1: 0.90 / 0.70 at 0.5, 0.93 / 0.73 at 0.7 and at 1.0;
                       # topic changes 0.96 / 0.91 at each (bench/chat, BENCHMARKS.md)
-TRANSLATED_WEIGHT = 0.5  # a question in another language: its English words' MiniLM cosine to an English chunk,
+TRANSLATED_WEIGHT = 0.5  # across languages: the MiniLM cosine of a question and a passage both in English words,
                          # added to the multilingual cosine. Japanese dev hit@1 0.76 at 0.5, 1 and 2 (0.74 without),
-                         # hit@5 1.00 at 0.5, 0.97 at 1 and 2 (BENCHMARKS, "Asked in Japanese")
+                         # hit@5 1.00 at 0.5, 0.97 at 1 and 2; English questions on Japanese documents hit@5 0.91
+                         # at 0.5 and 1 (BENCHMARKS, "Asked in Japanese")
 SAME_DOCUMENT_PENALTY = 0.05  # off a passage's fused score for its document's 1st passage already shown, 0.1 more
                               # for the 2nd, 0.15 more for the 3rd, ... (diverse)
 WORD = re.compile(r"\w+")
@@ -225,6 +226,10 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
     question in another language: they are its keywords in the English passages. And in MiniLM's view
     (in_english: the index and the question's vector there in English words) each candidate's vector in
     English words (Index.english_vectors) adds its cosine to the multilingual one at TRANSLATED_WEIGHT.
+
+    Filtered, each list is searched among the allowed chunks only, exactly (Index.*_among, search_among),
+    rather than taking the top CANDIDATES of the whole corpus and dropping the rest: a narrow filter would
+    then keep few candidates or none, however good its own passages are.
     """
     keyword = index.keyword_scores(query)
     if language and index.cross is None and language != english.LANGUAGE:

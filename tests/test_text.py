@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa import text
+from qa.errors import ModelNotAvailable
 from qa.text import english, japanese
 
 
@@ -37,6 +38,18 @@ def test_a_japanese_question_is_read_in_english_words_from_the_dictionary():
     assert text.terms(read) == text.terms("3 conference council convention EU")
     assert text.in_english("Who leads MIRAI-HARMONY?") == "Who leads MIRAI-HARMONY?"
     assert text.in_english("ぴよぴよ") == ""  # a word the dictionary does not hold gives nothing
+
+
+def test_without_the_dictionary_the_error_says_which_package_to_install(monkeypatch, tmp_path):
+    japanese._dictionary.cache_clear()
+    monkeypatch.setattr(japanese.resources, "files", lambda package: tmp_path)  # a package folder without its file
+    try:
+        with pytest.raises(ModelNotAvailable, match="pip install --force-reinstall 'jamdict-data"):
+            japanese._dictionary()
+    finally:
+        monkeypatch.undo()
+        japanese._dictionary.cache_clear()
+    assert japanese._dictionary().execute("SELECT 1").fetchone() == (1,)
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8", categories=("L", "N", "P", "Z", "S")), max_size=60))

