@@ -17,7 +17,7 @@ from qa import config, encoder, store, text
 from qa.chunks import CHUNKER_VERSION, Chunk, ChunkSettings, chunk_document, searchable_text, sentence_in_context
 from qa.documents import METADATA_KEYS, Document, Skipped, read_corpus
 from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch, QAError
-from qa.index import CROSS_FILES, FILES, Index, evidence
+from qa.index import CROSS_FILES, ENGLISH_KEYWORDS, FILES, Index, evidence
 from qa.multilingual import Multilingual
 from qa.probes import JAPANESE_PROBES, OFF_TOPIC_PROBES
 from qa.text import english
@@ -106,11 +106,7 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     sentences = [[chunk.text[s:e] for s, e in text.sentence_spans(chunk.text)] for chunk in chunks]
     contexts = [sentence_in_context(part, chunk, by_id[chunk.doc_id]) for chunk, parts in zip(chunks, sentences)
                 for part in parts]
-    # passages in another language also hold the English words for theirs (text.glossed), as keywords
     foreign = [i for i, chunk in enumerate(chunks) if by_id[chunk.doc_id].language != english.LANGUAGE]
-    keyword_texts = list(texts)
-    for i in foreign:
-        keyword_texts[i] = f"{texts[i]}\n{text.glossed(texts[i])}"
     sentence_start = [0]
     for parts in sentences:
         sentence_start.append(sentence_start[-1] + len(parts))
@@ -129,7 +125,7 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     rest, _ = _embed_new(embedder.embed, embedder.dimension, flat + contexts + [d.title for d in documents],
                          rows["sentences"] + rows["contexts"] + rows["titles"], old, progress)
     sentence_vectors, in_context, titles = np.split(rest, [len(flat), len(flat) + len(contexts)])
-    searchers = _make_searchers(chunk_vectors, sentence_vectors, keyword_texts)
+    searchers = _make_searchers(chunk_vectors, sentence_vectors, texts)
     manifest = describe(embedder, settings, new_docs, len(chunks), len(flat), searchers)
     questions, manifest["question_encoder"] = _question_encoder(checked, previous, embedder.name)
     if not multilingual:
@@ -153,7 +149,8 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     index.in_english_vectors = english_vectors
     manifest["cross_probe_scores"] = cross_probe_scores(index)
     folder = write_index(index_dir, manifest, searchers, (in_context, titles), documents, chunks, rows,
-                         questions | dict(zip(CROSS_FILES, (*cross_searchers, cross_titles, english_vectors))))
+                         questions | dict(zip(CROSS_FILES, (*cross_searchers, cross_titles, english_vectors)))
+                         | _english_keywords(chunks, foreign, in_english))
     return _report(new_docs, old_docs, skipped, chunks, embedded, started, folder, note)
 
 
@@ -184,6 +181,18 @@ def write_index(index_dir: Path, manifest: dict, searchers, arrays, documents: l
     contents = (*searchers, np.asarray(in_context, dtype=np.float16), np.asarray(titles, dtype=np.float16),
                 [asdict(d) for d in documents], [asdict(c) for c in chunks], rows)
     return store.write_generation(index_dir, manifest, dict(zip(FILES, contents)) | (more or {}))
+
+
+def _english_keywords(chunks: list[Chunk], foreign: list[int], in_english: list[str]) -> dict:
+    """The keyword index of the passages not in English as read in English words (ENGLISH_KEYWORDS), apart from
+    the main one, whose term statistics English questions on English passages are scored by; none without such
+    passages."""
+    if not foreign:
+        return {}
+    words = [""] * len(chunks)
+    for i, part in zip(foreign, in_english):
+        words[i] = part
+    return {ENGLISH_KEYWORDS: keyword_index(words)}
 
 
 def cross_probe_scores(index: Index) -> dict[str, list[float]]:

@@ -24,7 +24,9 @@ FILES = ("dense.faiss", "sentences.faiss", "keywords", "in_context.npy", "titles
 # a Japanese question meets an English passage, and an English question a Japanese one
 CROSS_FILES = ("cross_dense.faiss", "cross_sentences.faiss", "cross_titles.npy", "in_english.npy")
 # in_english.npy: MiniLM's vectors of the English words for each passage not in English (text.in_english), in
-# chunk order: where an English question's vector meets a Japanese passage in MiniLM's own view
+# chunk order: where an English question's vector meets a Japanese passage in MiniLM's own view; and, where
+# there are such passages, the keyword index of them in those words (other chunks empty), apart from the main one
+ENGLISH_KEYWORDS = "in_english_keywords"
 # Above this many chunks the chunk and sentence vectors are searched approximately (HNSW). An exact
 # search reads every vector (measured: 39 ms for 100,000 chunk vectors on two cores) and the sentence
 # index holds two or three rows per chunk, so past about 20,000 chunks exact search costs more than
@@ -50,6 +52,7 @@ class Index:
     embedder: Embedder = field(repr=False)
     cross: Index | None = field(default=None, repr=False)  # the same chunks in the multilingual encoder's view
     in_english_vectors: np.ndarray | None = field(default=None, repr=False)  # in_english.npy, with cross
+    in_english_keywords: object | None = field(default=None, repr=False)  # ENGLISH_KEYWORDS, where there is one
 
     @classmethod
     def load(cls, index_dir: Path, *, embedder: Embedder | None = None) -> Index:
@@ -68,6 +71,8 @@ class Index:
                 f"rebuild it with 'qa index' or set QA_MODEL={manifest.get('model')}"
             )
         cross = CROSS_FILES if CROSS_FILES[0] in manifest.get("files", {}) else ()
+        if cross and f"{ENGLISH_KEYWORDS}/params.index.json" in manifest["files"]:  # a bm25s folder's files
+            cross = (*cross, ENGLISH_KEYWORDS)
         files = store.read_files(folder, manifest, [*FILES, *cross])  # every file's hash checked once
         dense, sentences, keywords, in_context, titles, documents, chunks, rows = (files[name] for name in FILES)
         try:
@@ -90,6 +95,7 @@ class Index:
         if cross:
             index.cross = index.view(*(files[name] for name in cross[:3]))
             index.in_english_vectors = files["in_english.npy"]
+            index.in_english_keywords = files.get(ENGLISH_KEYWORDS)
             if len(index.in_english_vectors) != len(index.foreign_chunks):
                 raise IndexCorrupt(f"The files of the index in {folder} disagree; rebuild it with 'qa index'")
         return index
@@ -148,6 +154,14 @@ class Index:
         of stop words only, which bm25s cannot score)."""
         words = text.words(query)
         return self.keywords.get_scores(words) if words else np.zeros(len(self.chunks))
+
+    def in_english_keyword_scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk not in English, as read in English words, for an English query (zeros
+        elsewhere, and everywhere in an index without such chunks)."""
+        words = text.words(query)
+        if self.in_english_keywords is None or not words:
+            return np.zeros(len(self.chunks))
+        return self.in_english_keywords.get_scores(words)
 
     def idf(self, terms: frozenset[str]) -> dict[str, float]:
         """How rare each term is in this corpus (BM25's IDF)."""

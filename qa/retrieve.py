@@ -231,16 +231,9 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
     rather than taking the top CANDIDATES of the whole corpus and dropping the rest: a narrow filter would
     then keep few candidates or none, however good its own passages are.
     """
-    keyword = index.keyword_scores(query)
-    if language and index.cross is None and language != english.LANGUAGE:
-        # across languages, the words a question shares with a passage are the odd name or acronym in Latin
-        # letters, which the Latin-lettered fragments of a document (logos, lists of names) hold most of; an
-        # English passage is found by the English words for the question's instead
-        translated = index.keyword_scores(text.in_english(query))
-        keyword = np.where(index.languages == language, keyword, 0.0)
-        keyword = np.where(index.languages == english.LANGUAGE, translated, keyword)
+    keyword = keyword_scores(query, index, language, in_english)
     if context:
-        keyword = keyword + CARRIED_WEIGHT * index.keyword_scores(context)
+        keyword = keyword + CARRIED_WEIGHT * keyword_scores(context, index, language, in_english)
     if allowed is None:
         dense, sentence = index.dense_scores(vector, CANDIDATES), index.sentence_scores(vector, CANDIDATES)
     else:
@@ -268,13 +261,42 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
 def translated_cosine(ids: list[int], in_english: tuple[Index, np.ndarray | None] | None, language: str,
                       ) -> np.ndarray:
     """TRANSLATED_WEIGHT times the cosine, in the English view, of a question's English words to each of the
-    chunks ids not in the question's language, in English words (Index.english_vectors): in_english is that
-    view and the question's vector there. Zeros without them, and for passages in the question's language,
-    which the question meets as it is."""
+    chunks ids in another language than the question's, in English words (Index.english_vectors): in_english
+    is that view and the question's vector there. It brings passages in other languages up to the footing of
+    the question's own, never above it: a passage in the question's language gets the best of these, which
+    leaves their order among themselves as it was. (Without it, Japanese questions among English and Japanese
+    documents found their Japanese passage first 0.33 of the time instead of 0.83; with the cosine of the
+    question's English words to theirs, the order among the Japanese passages moved: BENCHMARKS.)"""
     view, vector = in_english or (None, None)
     if view is None or vector is None or not ids:
         return np.zeros(len(ids))
-    return TRANSLATED_WEIGHT * (view.english_vectors(ids) @ vector) * (view.languages[ids] != language)
+    other = view.languages[ids] != language
+    cosine = TRANSLATED_WEIGHT * (view.english_vectors(ids) @ vector) * other
+    return np.where(other, cosine, cosine.max() if other.any() else 0.0)
+
+
+def keyword_scores(query: str, index: Index, language: str = "",
+                   in_english: tuple[Index, np.ndarray | None] | None = None) -> np.ndarray:
+    """BM25 score of every chunk for query. In the multilingual view (language given), a passage in the
+    question's language is scored by the question's own words, any other by the two in English words, each on
+    its own scale (top 1), as their BM25 sums are not comparable. Across languages the words a question shares
+    with a passage as it is are the odd name or acronym in Latin letters, which the Latin-lettered fragments of
+    a document (logos, lists of names) hold most of."""
+    keyword = index.keyword_scores(query)
+    if not language or index.cross is not None:
+        return keyword
+    if language != english.LANGUAGE:
+        across = index.keyword_scores(text.in_english(query))
+    else:
+        english_view = in_english[0] if in_english else None
+        across = english_view.in_english_keyword_scores(query) if english_view else np.zeros_like(keyword)
+    same = index.languages == language
+    return _top_one(np.where(same, keyword, 0.0)) + _top_one(np.where(same, 0.0, across))
+
+
+def _top_one(scores: np.ndarray) -> np.ndarray:
+    top = float(scores.max(initial=0.0))
+    return scores / top if top > 0 else scores
 
 
 def allowed_chunks(index: Index, filters: Filters) -> np.ndarray:
