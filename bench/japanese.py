@@ -1,6 +1,7 @@
 """Questions in Japanese and documents in Japanese: how well each is answered, beside English, in one run.
 
-    python -m bench.japanese
+    python -m bench.japanese            # everything below
+    python -m bench.japanese --latency  # only the interleaved latency of Japanese and English questions
 
 Three corpora, each indexed afresh: the bundled (English) documents asked in Japanese
 (../shared/eval/dev_qa_ja.jsonl); the Japanese documents of bench/japanese asked in Japanese and in English;
@@ -14,6 +15,8 @@ from __future__ import annotations
 import json
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -82,7 +85,40 @@ def build_seconds(corpus: Path, folder: Path, embedder: Embedder) -> tuple[float
     return total, time.perf_counter() - started
 
 
+def interleaved_latency(index: Index, rounds: int = 3) -> list[tuple[float, float]]:
+    """Median seconds per answer() of the English dev questions and of their Japanese twins, asked in turn (each
+    English question, then its twin) so that both meet the same load; one (English, Japanese) pair per round,
+    the medians so far."""
+    english = [q["question"] for q in load(EVAL / "dev_qa.jsonl")]
+    japanese = [q["question"] for q in load(EVAL / "dev_qa_ja.jsonl")]
+    answer("warm up", index=index)
+    answer("準備", index=index)
+    times: dict[str, list[float]] = {"en": [], "ja": []}
+    medians = []
+    for _ in range(rounds):
+        for pair in zip(english, japanese):
+            for language, question in zip(("en", "ja"), pair):
+                started = time.perf_counter()
+                answer(question, index=index)
+                times[language].append(time.perf_counter() - started)
+        medians.append((statistics.median(times["en"]), statistics.median(times["ja"])))
+    return medians
+
+
+def latency_only() -> None:
+    """As a person asks: the index built by another process, so torch (and its threads) are not loaded here."""
+    with tempfile.TemporaryDirectory() as work:
+        build = ("from pathlib import Path; from qa.build import build_index; "
+                 f"build_index(Path({str(REPOSITORY / 'corpus')!r}), Path({work!r}), multilingual=True)")
+        subprocess.run([sys.executable, "-c", build], check=True, capture_output=True)
+        for n, (english, japanese) in enumerate(interleaved_latency(Index.load(Path(work))), 1):
+            print(f"round {n}: English {measure.ms(english)}, Japanese {measure.ms(japanese)}, "
+                  f"Japanese / English = {japanese / english:.2f}x")
+
+
 def main() -> None:
+    if "--latency" in sys.argv:
+        return latency_only()
     embedder = Embedder()
     rows = []
     with tempfile.TemporaryDirectory() as work:
