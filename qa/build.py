@@ -202,9 +202,8 @@ def cross_probe_scores(index: Index) -> dict[str, list[float]]:
     scores = {"ja": [round(index.cross.evidence_across(vector, text.terms(probe), "ja")
                            + index.evidence_in_english(index.in_english(probe)), 4)
                      for probe, vector in zip(JAPANESE_PROBES, index.cross.embedder.embed(list(JAPANESE_PROBES)))]}
-    others = np.flatnonzero(index.languages != english.LANGUAGE)
-    if len(others):
-        scores["en"] = [round(index.cross.evidence_across(vector, text.terms(probe), "en", others), 4)
+    if len(index.foreign_chunks):
+        scores["en"] = [round(index.cross.evidence_across(vector, text.terms(probe), "en", index.foreign_chunks), 4)
                         for probe, vector in zip(OFF_TOPIC_PROBES, index.cross.embedder.embed(list(OFF_TOPIC_PROBES)))]
     return scores
 

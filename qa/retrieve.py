@@ -138,15 +138,15 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters(), conte
     if index.cross is None or (language == english.LANGUAGE and not foreign.any()):
         return _search(query, k, index, allowed, context)
     threshold = max(index.manifest.get("probe_scores") or [0.0])
+    in_english = index.in_english(f"{context} {query}".strip())  # the question (and context) in English words
     if language != english.LANGUAGE:
-        in_english = index.in_english(f"{context} {query}".strip())
         passages, evidence = _search(query, k, index.cross, allowed, context, language, (index, in_english))
         evidence += index.evidence_in_english(in_english, allowed)
         return passages, evidence - calibration(index, language) + threshold
     chosen = np.ones(len(index.chunks), dtype=bool) if allowed is None else np.isin(np.arange(len(index.chunks)), allowed)
     own, own_evidence = _search(query, k, index, np.flatnonzero(chosen & ~foreign), context)
     other, other_evidence = _search(query, k, index.cross, np.flatnonzero(chosen & foreign), context, language,
-                                    (index, index.in_english(f"{context} {query}".strip())))
+                                    (index, in_english))
     own_margin, other_margin = own_evidence - threshold, other_evidence - calibration(index, english.LANGUAGE)
     if other_margin <= 0 and own:  # the other documents say no more than off-topic questions find there
         return own, own_evidence

@@ -48,17 +48,10 @@ def words(text: str) -> list[str]:
 @functools.lru_cache(maxsize=1 << 12)
 def in_english(text: str) -> str:
     """text with each run in another language replaced by English words for it (its analyser's in_english, a
-    bilingual dictionary's glosses): a question or a passage as an English reader of keywords and MiniLM sees
-    it. English runs (names, acronyms) stay as they are."""
-    return " ".join(glossed(run) if analyser is not DEFAULT else run
+    bilingual dictionary's glosses; nothing for an analyser without one): a question or a passage as an English
+    reader of keywords and MiniLM sees it. English runs (names, acronyms) stay as they are."""
+    return " ".join(run if analyser is DEFAULT else " ".join(getattr(analyser, "in_english", lambda run: [])(run))
                     for analyser, run in runs(unicodedata.normalize("NFKC", text)))
-
-
-def glossed(text: str) -> str:
-    """The English words for the runs of text not in English, and nothing for those in English: what a passage
-    in another language adds to its keywords, so that an English question's words find it."""
-    return " ".join(word for analyser, run in runs(unicodedata.normalize("NFKC", text)) if analyser is not DEFAULT
-                    for word in getattr(analyser, "in_english", lambda run: [])(run))
 
 
 @functools.lru_cache(maxsize=1 << 16)
