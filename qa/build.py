@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import index as scoring
-from qa import config, encoder, store, text
+from qa import config, encoder, multilingual, store, text
 from qa.chunks import CHUNKER_VERSION, Chunk, ChunkSettings, chunk_document, searchable_text, sentence_in_context
 from qa.documents import METADATA_KEYS, Document, Skipped, read_corpus
 from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch, QAError
@@ -132,7 +132,7 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
         folder = write_index(index_dir, manifest, searchers, (in_context, titles), documents, chunks, rows,
                              questions)
         return _report(new_docs, old_docs, skipped, chunks, embedded, started, folder, note)
-    cross = Multilingual()
+    cross, cross_files, manifest["multilingual_encoder"] = _multilingual_encoder(checked, previous)
     in_english = [text.in_english(texts[i]) for i in foreign]
     rows |= {"cross_chunks": [key(cross.name, part) for part in texts],
              "cross_sentences": [key(cross.name, part) for part in flat],
@@ -145,11 +145,12 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     cross_searchers = (vector_index(cross_chunks, len(chunks)), vector_index(cross_sentences, len(chunks)))
     index = Index(index_dir, {}, by_id, chunks, *searchers[:2], np.asarray(sentence_start), searchers[2], in_context,
                   dict(zip(by_id, titles)), embedder)
-    index.cross = index.view(*cross_searchers, cross_titles)
+    index.cross = index.view(*cross_searchers, cross_titles, cross)
     index.in_english_vectors = english_vectors
     manifest["cross_probe_scores"] = cross_probe_scores(index)
     folder = write_index(index_dir, manifest, searchers, (in_context, titles), documents, chunks, rows,
-                         questions | dict(zip(CROSS_FILES, (*cross_searchers, cross_titles, english_vectors)))
+                         questions | cross_files
+                         | dict(zip(CROSS_FILES, (*cross_searchers, cross_titles, english_vectors)))
                          | _english_keywords(chunks, foreign, in_english))
     return _report(new_docs, old_docs, skipped, chunks, embedded, started, folder, note)
 
@@ -281,6 +282,16 @@ def _question_encoder(checked: Path | None, previous: dict, model: str) -> tuple
     if checked is not None and encoder.reusable(previous, model):
         return {name: checked / name for name in encoder.FILES}, previous["question_encoder"]
     return encoder.exported(model) or ({}, None)
+
+
+def _multilingual_encoder(checked: Path | None, previous: dict) -> tuple[Multilingual, dict[str, Path], dict]:
+    """The multilingual encoder, its files ({name: path}) and manifest record: the previous generation's (checked:
+    its folder, whose hashes were just checked) where it has the same export, else this process's export."""
+    if checked is not None and multilingual.reusable(previous):
+        folder, record = checked, previous["multilingual_encoder"]
+    else:
+        folder, record = multilingual.exported()
+    return Multilingual(folder, record), {name: folder / name for name in multilingual.FILES}, record
 
 
 def _matrix(stored) -> np.ndarray:

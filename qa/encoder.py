@@ -37,12 +37,14 @@ class Encoder:
     Args:
         folder: the generation holding question.onnx and tokenizer.json.
         record: what the manifest says of them (manifest["question_encoder"]: model, dimension, max_length).
+        files: the names of the graph and the tokenizer in folder.
     """
 
     precision = "fp32"  # the export's; the manifest's "precision" is that of the stored passage vectors
 
-    def __init__(self, folder: Path, record: dict):
+    def __init__(self, folder: Path, record: dict, files: tuple[str, str] = FILES):
         self.folder = Path(folder)
+        self.model_file, self.tokenizer_file = files
         self.name, self.dimension, self.max_length = record["model"], record["dimension"], record["max_length"]
         self._load_lock = threading.Lock()
         self._session = None
@@ -68,18 +70,18 @@ class Encoder:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3  # errors only
         try:
-            return onnxruntime.InferenceSession(str(self.folder / MODEL_FILE), options,
+            return onnxruntime.InferenceSession(str(self.folder / self.model_file), options,
                                                 providers=["CPUExecutionProvider"])
         except (RuntimeError, failures.Fail, failures.InvalidProtobuf, failures.InvalidGraph,
                 failures.NoSuchFile) as error:
-            raise ModelNotAvailable(f"Cannot load the question encoder {self.folder / MODEL_FILE} ({error}); "
+            raise ModelNotAvailable(f"Cannot load the question encoder {self.folder / self.model_file} ({error}); "
                                     "rebuild the index with 'qa index'") from error
 
     @cached_property
     def tokenizer(self):
         from tokenizers import Tokenizer
 
-        tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
+        tokenizer = Tokenizer.from_file(str(self.folder / self.tokenizer_file))
         # as sentence-transformers does: cut at the model's max_seq_length, pad each batch to its longest text
         # (a tokenizer.json may carry a fixed padding length of its own: all-MiniLM-L6-v2's pads to 128)
         padding = tokenizer.padding or {}

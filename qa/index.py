@@ -13,6 +13,7 @@ from qa import store, text
 from qa.chunks import CHUNKER_VERSION, Chunk
 from qa.documents import Document
 from qa.encoder import question_encoder
+from qa.multilingual import Multilingual, for_generation
 from qa.errors import IndexCorrupt, ModelMismatch
 from qa.text import english
 from qa.vectors import Embedder
@@ -93,22 +94,20 @@ class Index:
         index = cls(folder, manifest, {d.doc_id: d for d in documents}, chunks, dense, sentences, sentence_start,
                     keywords, in_context, {d.doc_id: v for d, v in zip(documents, titles)}, embedder)
         if cross:
-            index.cross = index.view(*(files[name] for name in cross[:3]))
+            index.cross = index.view(*(files[name] for name in cross[:3]), for_generation(folder, manifest))
             index.in_english_vectors = files["in_english.npy"]
             index.in_english_keywords = files.get(ENGLISH_KEYWORDS)
             if len(index.in_english_vectors) != len(index.foreign_chunks):
                 raise IndexCorrupt(f"The files of the index in {folder} disagree; rebuild it with 'qa index'")
         return index
 
-    def view(self, dense, sentences, titles: np.ndarray) -> Index:
+    def view(self, dense, sentences, titles: np.ndarray, encoder: Multilingual) -> Index:
         """This index's chunks as the multilingual encoder sees them: its chunk and sentence searchers and title
         vectors, the same keywords. Its sentences stand for themselves in context, which it has no vectors of."""
-        from qa.multilingual import Multilingual
-
         if (dense.ntotal, sentences.ntotal, len(titles)) != (len(self.chunks), self.sentences.ntotal, len(self.titles)):
             raise IndexCorrupt(f"The files of the index in {self.path} disagree; rebuild it with 'qa index'")
         return Index(self.path, self.manifest, self.documents, self.chunks, dense, sentences, self.sentence_start,
-                     self.keywords, None, dict(zip(self.titles, titles)), Questions(Multilingual()))
+                     self.keywords, None, dict(zip(self.titles, titles)), Questions(encoder))
 
     @functools.cached_property
     def languages(self) -> np.ndarray:

