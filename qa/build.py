@@ -200,9 +200,11 @@ def cross_probe_scores(index: Index) -> dict[str, list[float]]:
     """How much evidence off-topic questions find in the multilingual view, per language asked in: what a
     Japanese question must beat there (JAPANESE_PROBES, every chunk), and what an English question must beat
     in the documents not in English (OFF_TOPIC_PROBES, those chunks only; none when every document is English)."""
+    probes = list(JAPANESE_PROBES)
     scores = {"ja": [round(index.cross.evidence_across(vector, text.terms(probe), "ja")
-                           + index.evidence_in_english(index.in_english(probe)), 4)
-                     for probe, vector in zip(JAPANESE_PROBES, index.cross.embedder.embed(list(JAPANESE_PROBES)))]}
+                           + index.evidence_in_english(in_english), 4)
+                     for probe, vector, in_english in zip(probes, index.cross.embedder.embed(probes),
+                                                          index.in_english_all(probes))]}
     if len(index.foreign_chunks):
         scores["en"] = [round(index.cross.evidence_across(vector, text.terms(probe), "en", index.foreign_chunks), 4)
                         for probe, vector in zip(OFF_TOPIC_PROBES, index.cross.embedder.embed(list(OFF_TOPIC_PROBES)))]

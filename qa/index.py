@@ -235,8 +235,13 @@ class Index:
     def in_english(self, question: str) -> np.ndarray | None:
         """This view's vector of the English words for a question in another language (text.in_english), None
         when the dictionary has none for it."""
-        words = text.in_english(question)
-        return self.embedder.embed([words])[0] if text.words(words) else None
+        return self.in_english_all([question])[0]
+
+    def in_english_all(self, questions: list[str]) -> list[np.ndarray | None]:
+        """in_english() of each question, embedded in one call."""
+        words = [text.in_english(question) for question in questions]
+        vectors = self.embedder.embed(words) if words else []
+        return [vector if text.words(part) else None for part, vector in zip(words, vectors)]
 
     def evidence_in_english(self, vector: np.ndarray | None, chunks: np.ndarray | None = None) -> float:
         """The best cosine of a question's vector in_english() to an English chunk or sentence among chunks

@@ -171,7 +171,8 @@ def _tokenizer(weights):
     table = weights.replacements
     dropped = "".join(sorted(c for c, out in table.items() if out == ""))
     spaces = "".join(sorted(c for c, out in table.items() if out == " "))
-    kept = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and chr(c) not in table
+    # no character from U+30000 on changes under NFKC (the last that do are CJK compatibility ideographs)
+    kept = [chr(c) for c in range(0x30000) if not 0xD800 <= c < 0xE000 and chr(c) not in table
             and unicodedata.normalize("NFKC", chr(c)) != chr(c)]
     # NFKC would change the kept characters: each goes to a private-use character and back around it
     hidden = [chr(0xF0000 + i) for i in range(len(kept))]
@@ -269,7 +270,14 @@ def _in_int8(source: Path, target: Path) -> None:
     figure of bench.japanese the same or better (BENCHMARKS "The multilingual encoder in ONNX Runtime")."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(source, target, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"], per_channel=True)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # it logs, on the root logger, advice for image models ("pre-processing")
+    try:
+        quantize_dynamic(source, target, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
+                         per_channel=True)
+    finally:
+        root.setLevel(level)
 
 
 def package_folder() -> Path:
