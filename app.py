@@ -11,6 +11,7 @@ With --mcp (or GRADIO_MCP_SERVER=True) the /ask tool is also an MCP server for A
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hmac
 import logging
 import os
@@ -122,6 +123,24 @@ def signed_in(given: object, password: str | None) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), password.encode("utf-8", "surrogatepass"))
 
 
+@contextlib.contextmanager
+def _app_built_at_launch():
+    """Build the page without the web app (FastAPI) that Gradio builds and throws away as it goes.
+
+    Gradio builds a whole FastAPI app, some 85 routes each analysed by FastAPI and pydantic, when a Blocks opens its
+    queue and again each time a `with` block of it ends: four times for this page and its two routes, about 0.1 s
+    each, all before launch() builds the one that serves. Nothing reads the earlier ones (demo.app is None until
+    launch; gr.mount_gradio_app builds its own).
+    """
+    create_app = gr.routes.App.__dict__["create_app"]
+    gr.routes.App.create_app = staticmethod(lambda *args, **kwargs: None)
+    try:
+        yield
+    finally:
+        gr.routes.App.create_app = create_app
+
+
+@_app_built_at_launch()
 def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None, *,
                password: str | None = None) -> gr.Blocks:
     """The app over the index of corpus_dir in index_dir (default: QA_CORPUS_DIR, QA_INDEX_DIR).
@@ -333,6 +352,9 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
 
 def launch(demo: gr.Blocks, **options) -> gr.Blocks:
     """Start the server with the app's theme, styles, copy button and translations; options go to Blocks.launch."""
+    # ssl_verify is only for launch()'s own request to the server it has just started, which starts the queue: left
+    # on, httpx loads the CA certificates first (about 0.04 s of CPU) for a plain-HTTP request to itself
+    options.setdefault("ssl_verify", False)
     demo.launch(theme=THEME, css=CSS, head=HEAD, i18n=I18N, max_file_size=MAX_FILE_BYTES, **options)
     return demo
 

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import gradio as gr
 import pytest
 from click.testing import CliRunner
 from gradio_client import Client
@@ -208,6 +209,19 @@ def test_a_port_that_is_not_a_number_is_refused_with_its_name(monkeypatch, capsy
     with pytest.raises(SystemExit):
         app.arguments([])
     assert "invalid int value: 'http'" in capsys.readouterr().err
+
+
+def test_the_page_is_built_without_the_server_apps_gradio_would_throw_away(tmp_path):
+    """Gradio makes a FastAPI app whenever a `with` block of the page ends; build_demo skips those (launch() makes the
+    one that serves, which every test here talks to) and leaves Gradio as it was, also when the build fails."""
+    create_app = gr.routes.App.create_app
+
+    demo = app.build_demo(tmp_path / "corpus", tmp_path / "index", password="")
+    with pytest.raises(ValueError, match="at least"):
+        app.build_demo(tmp_path / "corpus", tmp_path / "index", password="too short")
+
+    assert demo.app is None
+    assert gr.routes.App.create_app is create_app
 
 
 @pytest.fixture(scope="module")
