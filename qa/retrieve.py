@@ -3,9 +3,9 @@ sentence of the candidates, alone and after its title and heading, fused into on
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,7 @@ from qa.documents import Document
 from qa.filters import Filters
 from qa.index import Index
 from qa.question import check_k, clean_history, clean_question, cut_notice
-from qa.quote import ANSWER_TYPE_WEIGHT, DATE_IN_TEXT, best_sentence
+from qa.quote import ANSWER_TYPE_WEIGHT, best_sentence, mentions_date
 from qa.text import english
 
 log = logging.getLogger(__name__)
@@ -245,15 +245,16 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
     ids = sorted(set(dense) | set(sentence) | {int(i) for i in np.argsort(-keyword)[:CANDIDATES] if keyword[i] > 0})
     alone, in_context, start = index.sentence_cosines(ids, vector)
     asks_date = asks_for_date(query, context)
+    documents = [index.chunks[i].doc_id for i in ids]
+    title = {doc_id: index.titles[doc_id] @ vector for doc_id in set(documents)}  # once per document, not chunk
     return Candidates(
         ids,
         chunk_cosine=index.vectors(ids) @ vector + translated_cosine(ids, in_english, language),
         keyword=keyword[ids],
-        title=np.array([index.titles[index.chunks[i].doc_id] @ vector for i in ids], dtype=np.float32),
+        title=np.array([title[doc_id] for doc_id in documents], dtype=np.float32),
         sentence_cosine=alone,
         context_cosine=in_context,
-        answer_type=np.array([asks_date and DATE_IN_TEXT.search(index.chunks[i].text) is not None for i in ids],
-                             dtype=float),
+        answer_type=np.array([asks_date and mentions_date(index.chunks[i].text) for i in ids], dtype=float),
         sentence_start=start,
     )
 
@@ -348,29 +349,40 @@ def diverse(ranked: list[tuple[int, float]], chunks: list[Chunk], k: int) -> lis
     second passage of one document in easily and a fourth hardly (multi-document coverage 0.78 -> 0.81,
     nothing else changed: BENCHMARKS.md).
     """
-    pool = list(ranked)
+    numbers: dict[str, int] = {}  # each document's number among the ranked passages'
+    document = np.array([numbers.setdefault(chunks[i].doc_id, len(numbers)) for i, _ in ranked], dtype=np.int64)
+    scores = np.array([score for _, score in ranked], dtype=float)
+    shown = np.zeros(len(numbers), dtype=np.int64)  # passages kept of each document
+    left = np.ones(len(ranked), dtype=bool)
     kept: list[tuple[int, float]] = []
-    kept_words: list[set[str]] = []
-    per_document: Counter[str] = Counter()
-    while pool and len(kept) < k:
-        adjusted = [score - same_document_penalty(per_document[chunks[i].doc_id]) for i, score in pool]
+    kept_words: list[frozenset[str]] = []
+    while left.any() and len(kept) < k:
+        adjusted = np.where(left, scores - same_document_penalty(shown[document]), -np.inf)
         best = int(np.argmax(adjusted))  # the first of equals, as ranked
-        i, _ = pool.pop(best)
-        words = set(WORD.findall(chunks[i].text.lower()))
+        left[best] = False
+        i = ranked[best][0]
+        words = _words(chunks[i].text)
         if any(_overlap(words, other) > 0.8 for other in kept_words):
             continue
-        kept.append((i, adjusted[best]))
+        kept.append((i, float(adjusted[best])))
         kept_words.append(words)
-        per_document[chunks[i].doc_id] += 1
+        shown[document[best]] += 1
     return kept
 
 
-def same_document_penalty(shown: int) -> float:
+def same_document_penalty(shown: int | np.ndarray) -> float | np.ndarray:
     """What a passage loses when shown passages of its document are already kept: 0.05, 0.15, 0.3, ..."""
     return SAME_DOCUMENT_PENALTY * shown * (shown + 1) / 2
 
 
-def _overlap(a: set[str], b: set[str]) -> float:
+@functools.lru_cache(maxsize=1 << 14)
+def _words(passage: str) -> frozenset[str]:
+    """The distinct words of a passage, lower-cased, for _overlap. Cached: the same passages are ranked for every
+    question."""
+    return frozenset(WORD.findall(passage.lower()))
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
     # Jaccard: similar both ways. (Shared words over the smaller set dropped a short passage whose
     # words all recur in a longer one, e.g. a dateline paragraph holding the date that was asked for.)
     return len(a & b) / max(1, len(a | b))
