@@ -114,7 +114,7 @@ def retrieve(
     return search(reading.question, k, index, filters, context=reading.context)[0]
 
 
-def search(query: str, k: int, index: Index, filters: Filters = Filters(), context: str = "",
+def search(query: str, k: int, index: Index, filters: Filters = Filters(), context: str = "", language: str = "",
            ) -> tuple[list[Passage], float]:
     """The k best passages for query from the documents filters allows, and how much evidence those documents
     hold for it (see index.evidence), on the scale of the English calibration (answer.threshold). Nothing, and
@@ -127,13 +127,14 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters(), conte
     documents hold more evidence than off-topic questions find there.
 
     context: earlier questions query leans on (conversation.read), searched with it: their vector and keyword
-    scores are added at CARRIED_WEIGHT, their terms count for the quote and the evidence.
+    scores are added at CARRIED_WEIGHT, their terms count for the quote and the evidence. language: query's, where
+    the caller has it already (text.detect).
     """
     query = clean_question(query)
     allowed = None if filters == Filters() else allowed_chunks(index, filters)
     if not index.chunks or k < 1 or (allowed is not None and not len(allowed)):
         return [], 0.0
-    language = text.detect(query)
+    language = language or text.detect(query)
     foreign = index.languages != english.LANGUAGE
     if index.cross is None or (language == english.LANGUAGE and not foreign.any()):
         return _search(query, k, index, allowed, context)
@@ -172,7 +173,8 @@ def _search(query: str, k: int, index: Index, allowed: np.ndarray | None, contex
     found = candidates(query, vector, index, allowed, context, language, in_english)
     relevance = np.maximum(found.chunk_cosine, found.best_sentence)
     fused = fuse(found)
-    ranked = [(found.ids[j], float(fused[j])) for j in np.argsort(-fused)]
+    order = np.argsort(-fused)
+    ranked = list(zip(np.asarray(found.ids)[order].tolist(), fused[order].tolist()))
     at = {i: j for j, i in enumerate(found.ids)}
     terms = text.terms(query) | text.terms(context)
     weights = index.idf(terms)
@@ -242,7 +244,8 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
         kept = np.zeros_like(keyword)  # BM25 scores of the allowed chunks; the rest cannot be candidates
         kept[allowed] = keyword[allowed]
         keyword = kept
-    ids = sorted(set(dense) | set(sentence) | {int(i) for i in np.argsort(-keyword)[:CANDIDATES] if keyword[i] > 0})
+    by_keyword = np.argsort(-keyword)[:CANDIDATES]
+    ids = sorted(set(dense) | set(sentence) | set(by_keyword[keyword[by_keyword] > 0].tolist()))
     alone, in_context, start = index.sentence_cosines(ids, vector)
     asks_date = asks_for_date(query, context)
     documents = [index.chunks[i].doc_id for i in ids]
@@ -385,7 +388,8 @@ def _words(passage: str) -> frozenset[str]:
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
     # Jaccard: similar both ways. (Shared words over the smaller set dropped a short passage whose
     # words all recur in a longer one, e.g. a dateline paragraph holding the date that was asked for.)
-    return len(a & b) / max(1, len(a | b))
+    shared = len(a & b)
+    return shared / max(1, len(a) + len(b) - shared)  # the union's size, without building the union
 
 
 def _passage(index: Index, i: int, score: float, relevance: float, highlight: tuple[int, int]) -> Passage:

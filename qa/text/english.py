@@ -134,8 +134,10 @@ def spelled_out(acronym: str) -> re.Pattern | None:
                       re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def figures(text: str) -> str:
-    """text in lower case with thousands separators dropped and number words up to twelve as figures too."""
+    """text in lower case with thousands separators dropped and number words up to twelve as figures too. Cached:
+    answer.unheld_numbers asks it of the same passages question after question."""
     text = THOUSANDS_SEPARATOR.sub("", text.lower())
     return NUMBER_WORD.sub(lambda word: FIGURE_OF[word.group()], text)
 
