@@ -168,7 +168,7 @@ def detect(text: str) -> str:
     an English passage naming the デジタル庁 stays English); where lingua cannot tell, kanji make it "ja",
     anything else "en".
     """
-    letters = sum(ch.isalpha() for ch in text)
+    letters = sum(map(str.isalpha, text))
     if len(KANA.findall(text)) >= KANA_SHARE * letters > 0:  # lingua reads "MIRAI-HARMONYを率いるのは誰？" as English
         return japanese.LANGUAGE
     found = _detector().detect_language_of(text)
