@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,9 +180,9 @@ def _search(query: str, k: int, index: Index, allowed: np.ndarray | None, contex
     terms = text.terms(query) | text.terms(context)
     weights = index.idf(terms)
     asks_date = asks_for_date(query, context)
-    passages = [
-        _passage(index, i, score, relevance[at[i]],
-                 best_sentence(index.chunks[i].text, np.mean(found.sentences_of(at[i]), axis=0), terms, weights, asks_date))
+    passages = [  # each sentence weighed by the mean of its cosines alone and in context
+        _passage(index, i, score, relevance[at[i]], best_sentence(
+            index.chunks[i].text, np.add(*found.sentences_of(at[i])) / 2, terms, weights, asks_date))
         for i, score in diverse(ranked, index.chunks, k)
     ]
     if language and index.cross is None:
@@ -343,7 +344,7 @@ def scaled(x: np.ndarray) -> np.ndarray:
 
 
 def diverse(ranked: list[tuple[int, float]], chunks: list[Chunk], k: int) -> list[tuple[int, float]]:
-    """Keep k passages, best first, with their scores as ranked here.
+    """Keep k passages, best first, with their scores as ranked here. ranked: (chunk number, score), best first.
 
     A passage that repeats one already kept almost word for word is skipped. A passage loses
     same_document_penalty(n) when n passages of its document are already kept: one step for the first,
@@ -352,36 +353,37 @@ def diverse(ranked: list[tuple[int, float]], chunks: list[Chunk], k: int) -> lis
     second passage of one document in easily and a fourth hardly (multi-document coverage 0.78 -> 0.81,
     nothing else changed: BENCHMARKS.md).
     """
-    numbers: dict[str, int] = {}  # each document's number among the ranked passages'
-    document = np.array([numbers.setdefault(chunks[i].doc_id, len(numbers)) for i, _ in ranked], dtype=np.int64)
-    scores = np.array([score for _, score in ranked], dtype=float)
-    shown = np.zeros(len(numbers), dtype=np.int64)  # passages kept of each document
-    left = np.ones(len(ranked), dtype=bool)
+    # A document's passages all lose the same, so the best of the pool is the best left of some document: its first
+    # as ranked (best first). A pick compares one passage per document, not every passage.
+    left: dict[str, deque[tuple[int, int, float]]] = {}  # each document's passages not yet picked: (rank, i, score)
+    for rank, (i, score) in enumerate(ranked):
+        left.setdefault(chunks[i].doc_id, deque()).append((rank, i, score))
     kept: list[tuple[int, float]] = []
     kept_words: list[frozenset[str]] = []
-    while left.any() and len(kept) < k:
-        adjusted = np.where(left, scores - same_document_penalty(shown[document]), -np.inf)
-        best = int(np.argmax(adjusted))  # the first of equals, as ranked
-        left[best] = False
-        i = ranked[best][0]
+    per_document: Counter[str] = Counter()
+    while left and len(kept) < k:
+        # the best adjusted score; of equals, the first as ranked (ranks differ, so doc_id never decides)
+        adjusted, _, doc_id = max((queue[0][2] - same_document_penalty(per_document[doc_id]), -queue[0][0], doc_id)
+                                  for doc_id, queue in left.items())
+        _, i, _ = left[doc_id].popleft()
+        if not left[doc_id]:
+            del left[doc_id]
         words = _words(chunks[i].text)
         if any(_overlap(words, other) > 0.8 for other in kept_words):
             continue
-        kept.append((i, float(adjusted[best])))
+        kept.append((i, adjusted))
         kept_words.append(words)
-        shown[document[best]] += 1
+        per_document[doc_id] += 1
     return kept
 
 
-def same_document_penalty(shown: int | np.ndarray) -> float | np.ndarray:
+def same_document_penalty(shown: int) -> float:
     """What a passage loses when shown passages of its document are already kept: 0.05, 0.15, 0.3, ..."""
     return SAME_DOCUMENT_PENALTY * shown * (shown + 1) / 2
 
 
-@functools.lru_cache(maxsize=1 << 14)
+@functools.lru_cache(maxsize=1 << 14)  # the same passages are ranked for every question
 def _words(passage: str) -> frozenset[str]:
-    """The distinct words of a passage, lower-cased, for _overlap. Cached: the same passages are ranked for every
-    question."""
     return frozenset(WORD.findall(passage.lower()))
 
 
