@@ -48,15 +48,25 @@ def floor_query(index: Index, question: str) -> None:
 
 def latency(index: Index, questions: list[str], rounds: int, *, before: Index | None = None) -> dict[str, list[float]]:
     """Seconds per call of retrieve(), answer() and the floor, warm, interleaved question by question; and of
-    retrieve() on before, the same index with another question embedder (torch, as before the ONNX encoder)."""
-    calls = {
+    retrieve() on before, the same index with another question embedder (torch, as before the ONNX encoder), and
+    its floor, interleaved in a pass of their own after the first: torch's threads go on spinning a while after each
+    of its calls, and the call after one ran about twice as slow (retrieve 15-17 ms against 8.4-8.9 ms, in one
+    process; answer, which came second, hardly slowed: BENCHMARKS, "Warm retrieve's own work")."""
+    samples = interleaved({
         "retrieve": lambda q: qa.retrieve(q, index=index),
         "answer": lambda q: qa.answer(q, index=index),
         "floor": lambda q: floor_query(index, q),
-    }
+    }, questions, rounds)
     if before is not None:
-        calls["retrieve, questions embedded by torch (before)"] = lambda q: qa.retrieve(q, index=before)
-        calls["floor, questions embedded by torch (before)"] = lambda q: floor_query(before, q)
+        samples |= interleaved({
+            "retrieve, questions embedded by torch (before)": lambda q: qa.retrieve(q, index=before),
+            "floor, questions embedded by torch (before)": lambda q: floor_query(before, q),
+        }, questions, rounds)
+    return samples
+
+
+def interleaved(calls: dict, questions: list[str], rounds: int) -> dict[str, list[float]]:
+    """Seconds per call of each of calls, warm, the calls taking turns question by question."""
     for question in questions:  # warm: model loaded, caches filled
         for call in calls.values():
             call(question)

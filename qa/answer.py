@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -78,21 +79,23 @@ def answer(
     if filters != Filters() and not any(filters.allows(document) for document in index.documents.values()):
         return Answer(question, NO_DOCUMENT_MATCHES, (), notice=notice)
     reading = conversation.understand(question, history, index)
-    found, evidence = search(reading.question, max(k, CHECKED), index, filters, context=reading.context)
+    asked = text.detect(question)
+    found, evidence = search(reading.question, max(k, CHECKED), index, filters, context=reading.context,
+                             language=asked if reading.question == question else "")  # else read again, corrected
     passages = found[:k]
     unsupported = why_unsupported(reading, found[:CHECKED], index)
     notice = " ".join(part for part in (notice, unsupported) if part)
-    notice = " ".join(part for part in (notice, other_language(question, passages)) if part)
+    notice = " ".join(part for part in (notice, other_language(asked, passages)) if part)
     understood = {"corrected": reading.corrected, "follows": reading.follows}
     if not passages or evidence <= threshold(index) or unsupported:
         return Answer(question, NOTHING_FOUND, (), tuple(passages), notice=notice, **understood)
     return Answer(question, compose(passages), tuple(passages), notice=notice, **understood)
 
 
-def other_language(question: str, passages: list[Passage]) -> str:
-    """What to tell the asker when the passages are in another language than the question: they are quoted as
-    their documents write them, not translated. Said in the question's language (text.quoted_as_written)."""
-    asked = text.detect(question)
+def other_language(asked: str, passages: list[Passage]) -> str:
+    """What to tell the asker when the passages are in another language than the question's, asked (text.detect):
+    they are quoted as their documents write them, not translated. Said in the language asked
+    (text.quoted_as_written)."""
     languages = sorted({p.language for p in passages if p.language and p.language != asked})
     return text.quoted_as_written(asked, languages) if languages else ""
 
@@ -160,10 +163,16 @@ def compose(passages: list[Passage]) -> str:
     quotes, sentences = [], 0
     for number, passage in enumerate(passages, start=1):
         quote = passage.quote.strip()
-        count = len(split_sentences(quote))
+        count = _sentence_count(quote)
         if number > 1 and (sentences + count > MAX_SENTENCES or not is_statement(quote)):
             continue  # past three sentences, or a heading or label, which names a topic but answers nothing
         if number == 1 or passage.relevance >= 0.95 * best:
             quotes.append(f"{' '.join(quote.split())} [{number}]")
             sentences += count
     return " ".join(quotes)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _sentence_count(quote: str) -> int:
+    # cached by the quote: the same passages' sentences are quoted question after question
+    return len(split_sentences(quote))

@@ -49,4 +49,6 @@ def _folded(query: str) -> str:
 
 def _printable(text: str) -> str:
     """text with control and other unprintable characters as spaces, and whitespace folded."""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    if not text.isprintable():  # the common case, printable throughout, needs no pass over each character
+        text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(text.split())

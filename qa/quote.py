@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,14 +31,44 @@ def best_sentence(text: str, cosines: np.ndarray, terms: frozenset[str], weights
     question best often restates it ("The partnership was signed ...") and the next one holds the answer
     ("... by Thierry Breton"), so the next sentence is quoted too (measured: BENCHMARKS.md).
     """
-    spans = sentence_spans(text)  # the same spans, in the same order, as the stored sentence vectors
-    overlap = np.array([term_share(text[s:e], terms, weights) for s, e in spans])
-    scores = cosines + overlap - np.array([quote_penalty(text[s:e]) for s, e in spans])
+    read = sentences(text)
+    total = math.fsum(weights.values()) or 1.0
+    overlap = np.array([_share(held, terms, weights, total) for held in read.terms])
+    scores = cosines + overlap - read.penalty
     if asks_date:
-        scores += ANSWER_TYPE_WEIGHT * np.array([DATE_IN_TEXT.search(text[s:e]) is not None for s, e in spans])
+        scores += ANSWER_TYPE_WEIGHT * read.dated
     best = int(np.argmax(scores))
-    last = best + 1 if best + 1 < len(spans) else best
-    return spans[best][0], spans[last][1]
+    last = best + 1 if best + 1 < len(read.spans) else best
+    return read.spans[best][0], read.spans[last][1]
+
+
+@dataclass(frozen=True)
+class Sentences:
+    """A passage's sentences as best_sentence weighs them, whatever the question: read once per passage."""
+
+    spans: tuple[tuple[int, int], ...]  # sentence_spans: in the order of the stored sentence vectors
+    terms: tuple[frozenset[str], ...]  # each sentence's keyword terms
+    penalty: np.ndarray  # each sentence's quote_penalty
+    dated: np.ndarray  # whether each sentence mentions a date (bool)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def sentences(text: str) -> Sentences:
+    """text's sentences read for best_sentence. Cached by text: the same passages come back question after question,
+    and splitting and reading their sentences took most of a question's work beyond embedding it."""
+    spans = sentence_spans(text)
+    parts = [text[s:e] for s, e in spans]
+    penalty = np.array([quote_penalty(part) for part in parts])
+    dated = np.array([DATE_IN_TEXT.search(part) is not None for part in parts])
+    penalty.flags.writeable = dated.flags.writeable = False  # shared by every caller
+    return Sentences(tuple(spans), tuple(analysis.terms(part) for part in parts), penalty, dated)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def mentions_date(text: str) -> bool:
+    """Does text mention a date (DATE_IN_TEXT)? Cached by text, for passages: the pattern has many alternatives and
+    no fixed first letter, so a search reads the whole text at each position (about 0.2 ms a passage)."""
+    return DATE_IN_TEXT.search(text) is not None
 
 
 def term_share(text: str, terms: frozenset[str], weights: dict[str, float]) -> float:
@@ -45,7 +77,11 @@ def term_share(text: str, terms: frozenset[str], weights: dict[str, float]) -> f
     Summed exactly (math.fsum): a plain sum depends on the order of the terms, which for a set changes with
     each process's string hashing, so a text holding every term could score a hair above or below 1.
     """
-    return math.fsum(weights[t] for t in terms & analysis.terms(text)) / (math.fsum(weights.values()) or 1.0)
+    return _share(analysis.terms(text), terms, weights, math.fsum(weights.values()) or 1.0)
+
+
+def _share(held: frozenset[str], terms: frozenset[str], weights: dict[str, float], total: float) -> float:
+    return math.fsum(weights[t] for t in terms & held) / total
 
 
 def quote_penalty(sentence: str) -> float:

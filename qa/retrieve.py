@@ -3,9 +3,10 @@ sentence of the candidates, alone and after its title and heading, fused into on
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from qa.documents import Document
 from qa.filters import Filters
 from qa.index import Index
 from qa.question import check_k, clean_history, clean_question, cut_notice
-from qa.quote import ANSWER_TYPE_WEIGHT, DATE_IN_TEXT, best_sentence
+from qa.quote import ANSWER_TYPE_WEIGHT, best_sentence, mentions_date
 from qa.text import english
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def retrieve(
     return search(reading.question, k, index, filters, context=reading.context)[0]
 
 
-def search(query: str, k: int, index: Index, filters: Filters = Filters(), context: str = "",
+def search(query: str, k: int, index: Index, filters: Filters = Filters(), context: str = "", language: str = "",
            ) -> tuple[list[Passage], float]:
     """The k best passages for query from the documents filters allows, and how much evidence those documents
     hold for it (see index.evidence), on the scale of the English calibration (answer.threshold). Nothing, and
@@ -127,13 +128,14 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters(), conte
     documents hold more evidence than off-topic questions find there.
 
     context: earlier questions query leans on (conversation.read), searched with it: their vector and keyword
-    scores are added at CARRIED_WEIGHT, their terms count for the quote and the evidence.
+    scores are added at CARRIED_WEIGHT, their terms count for the quote and the evidence. language: query's, where
+    the caller has it already (text.detect).
     """
     query = clean_question(query)
     allowed = None if filters == Filters() else allowed_chunks(index, filters)
     if not index.chunks or k < 1 or (allowed is not None and not len(allowed)):
         return [], 0.0
-    language = text.detect(query)
+    language = language or text.detect(query)
     foreign = index.languages != english.LANGUAGE
     if index.cross is None or (language == english.LANGUAGE and not foreign.any()):
         return _search(query, k, index, allowed, context)
@@ -172,14 +174,15 @@ def _search(query: str, k: int, index: Index, allowed: np.ndarray | None, contex
     found = candidates(query, vector, index, allowed, context, language, in_english)
     relevance = np.maximum(found.chunk_cosine, found.best_sentence)
     fused = fuse(found)
-    ranked = [(found.ids[j], float(fused[j])) for j in np.argsort(-fused)]
+    order = np.argsort(-fused)
+    ranked = list(zip(np.asarray(found.ids)[order].tolist(), fused[order].tolist()))
     at = {i: j for j, i in enumerate(found.ids)}
     terms = text.terms(query) | text.terms(context)
     weights = index.idf(terms)
     asks_date = asks_for_date(query, context)
-    passages = [
-        _passage(index, i, score, relevance[at[i]],
-                 best_sentence(index.chunks[i].text, np.mean(found.sentences_of(at[i]), axis=0), terms, weights, asks_date))
+    passages = [  # each sentence weighed by the mean of its cosines alone and in context
+        _passage(index, i, score, relevance[at[i]], best_sentence(
+            index.chunks[i].text, np.add(*found.sentences_of(at[i])) / 2, terms, weights, asks_date))
         for i, score in diverse(ranked, index.chunks, k)
     ]
     if language and index.cross is None:
@@ -242,18 +245,20 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
         kept = np.zeros_like(keyword)  # BM25 scores of the allowed chunks; the rest cannot be candidates
         kept[allowed] = keyword[allowed]
         keyword = kept
-    ids = sorted(set(dense) | set(sentence) | {int(i) for i in np.argsort(-keyword)[:CANDIDATES] if keyword[i] > 0})
+    by_keyword = np.argsort(-keyword)[:CANDIDATES]
+    ids = sorted(set(dense) | set(sentence) | set(by_keyword[keyword[by_keyword] > 0].tolist()))
     alone, in_context, start = index.sentence_cosines(ids, vector)
     asks_date = asks_for_date(query, context)
+    documents = [index.chunks[i].doc_id for i in ids]
+    title = {doc_id: index.titles[doc_id] @ vector for doc_id in set(documents)}  # once per document, not chunk
     return Candidates(
         ids,
         chunk_cosine=index.vectors(ids) @ vector + translated_cosine(ids, in_english, language),
         keyword=keyword[ids],
-        title=np.array([index.titles[index.chunks[i].doc_id] @ vector for i in ids], dtype=np.float32),
+        title=np.array([title[doc_id] for doc_id in documents], dtype=np.float32),
         sentence_cosine=alone,
         context_cosine=in_context,
-        answer_type=np.array([asks_date and DATE_IN_TEXT.search(index.chunks[i].text) is not None for i in ids],
-                             dtype=float),
+        answer_type=np.array([asks_date and mentions_date(index.chunks[i].text) for i in ids], dtype=float),
         sentence_start=start,
     )
 
@@ -339,7 +344,7 @@ def scaled(x: np.ndarray) -> np.ndarray:
 
 
 def diverse(ranked: list[tuple[int, float]], chunks: list[Chunk], k: int) -> list[tuple[int, float]]:
-    """Keep k passages, best first, with their scores as ranked here.
+    """Keep k passages, best first, with their scores as ranked here. ranked: (chunk number, score), best first.
 
     A passage that repeats one already kept almost word for word is skipped. A passage loses
     same_document_penalty(n) when n passages of its document are already kept: one step for the first,
@@ -348,20 +353,27 @@ def diverse(ranked: list[tuple[int, float]], chunks: list[Chunk], k: int) -> lis
     second passage of one document in easily and a fourth hardly (multi-document coverage 0.78 -> 0.81,
     nothing else changed: BENCHMARKS.md).
     """
-    pool = list(ranked)
+    # A document's passages all lose the same, so the best of the pool is the best left of some document: its first
+    # as ranked (best first). A pick compares one passage per document, not every passage.
+    left: dict[str, deque[tuple[int, int, float]]] = {}  # each document's passages not yet picked: (rank, i, score)
+    for rank, (i, score) in enumerate(ranked):
+        left.setdefault(chunks[i].doc_id, deque()).append((rank, i, score))
     kept: list[tuple[int, float]] = []
-    kept_words: list[set[str]] = []
+    kept_words: list[frozenset[str]] = []
     per_document: Counter[str] = Counter()
-    while pool and len(kept) < k:
-        adjusted = [score - same_document_penalty(per_document[chunks[i].doc_id]) for i, score in pool]
-        best = int(np.argmax(adjusted))  # the first of equals, as ranked
-        i, _ = pool.pop(best)
-        words = set(WORD.findall(chunks[i].text.lower()))
+    while left and len(kept) < k:
+        # the best adjusted score; of equals, the first as ranked (ranks differ, so doc_id never decides)
+        adjusted, _, doc_id = max((queue[0][2] - same_document_penalty(per_document[doc_id]), -queue[0][0], doc_id)
+                                  for doc_id, queue in left.items())
+        _, i, _ = left[doc_id].popleft()
+        if not left[doc_id]:
+            del left[doc_id]
+        words = _words(chunks[i].text)
         if any(_overlap(words, other) > 0.8 for other in kept_words):
             continue
-        kept.append((i, adjusted[best]))
+        kept.append((i, adjusted))
         kept_words.append(words)
-        per_document[chunks[i].doc_id] += 1
+        per_document[doc_id] += 1
     return kept
 
 
@@ -370,10 +382,16 @@ def same_document_penalty(shown: int) -> float:
     return SAME_DOCUMENT_PENALTY * shown * (shown + 1) / 2
 
 
-def _overlap(a: set[str], b: set[str]) -> float:
+@functools.lru_cache(maxsize=1 << 14)  # the same passages are ranked for every question
+def _words(passage: str) -> frozenset[str]:
+    return frozenset(WORD.findall(passage.lower()))
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
     # Jaccard: similar both ways. (Shared words over the smaller set dropped a short passage whose
     # words all recur in a longer one, e.g. a dateline paragraph holding the date that was asked for.)
-    return len(a & b) / max(1, len(a | b))
+    shared = len(a & b)
+    return shared / max(1, len(a) + len(b) - shared)  # the union's size, without building the union
 
 
 def _passage(index: Index, i: int, score: float, relevance: float, highlight: tuple[int, int]) -> Passage:

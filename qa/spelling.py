@@ -41,24 +41,30 @@ class Speller:
     def correct(self, question: str) -> str:
         """question with each word that looks like a typo replaced by the nearest corpus word, in the
         typed word's case; the question itself when nothing needs correcting."""
-        names_at = _inside_sentences(question)
-        pieces, last = [], 0
+        pieces, last, names_at = [], 0, None
         for match in LATIN_WORD.finditer(question):
             word = match.group()
+            if not self._unknown(word):
+                continue
+            if names_at is None:  # read only once a word needs it: most questions have no unknown word
+                names_at = _inside_sentences(question)
             fixed = self._nearest(word, is_name=word[0].isupper() and match.start() in names_at)
             if fixed:
                 pieces += [question[last : match.start()], _same_case(fixed, word)]
                 last = match.end()
         return "".join(pieces) + question[last:] if pieces else question
 
+    def _unknown(self, word: str) -> bool:
+        """Might word be a typo: long enough to guess from, and neither a corpus word nor an English one?"""
+        lower = word.lower()
+        return len(lower) >= MIN_LENGTH and lower not in self.counts and lower not in english_words()
+
     def _nearest(self, word: str, *, is_name: bool) -> str:
-        """The corpus word to read word as, or "" to keep it."""
+        """The corpus word to read an unknown word as, or "" to keep it."""
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
 
         lower = word.lower()
-        if len(lower) < MIN_LENGTH or lower in self.counts or lower in english_words():
-            return ""
         distance = 2 if len(lower) >= LONG_WORD else 1
         near = [(edits, term) for term, edits, _ in process.extract(lower, self.words, scorer=OSA.distance,
                                                                       score_cutoff=distance, limit=None)

@@ -19,6 +19,16 @@ def test_english_terms_are_what_bm25s_made_of_them_before():
     assert text.words(sentence) == plain
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80) | st.sampled_from(
+    ["U.S. and E.U. ministers' co-chaired talks", "ＥＵ 2,000 running runners", "the of and", ""]))
+def test_english_words_are_bm25s_tokenize_with_and_without_stems_and_stop_words(sample):
+    for stem, stopwords in ((True, english.STOPWORDS), (False, english.STOPWORDS), (True, "en"), (False, None)):
+        expected = bm25s.tokenize([sample], stopwords=stopwords, stemmer=english._stemmer() if stem else None,
+                                  show_progress=False, return_ids=False)[0]
+        assert english.words(sample, stem=stem, stopwords=stopwords) == expected
+
+
 def test_japanese_terms_are_words_in_dictionary_form_without_particles():
     terms = text.words("第3回日EUデジタルパートナーシップ協議会の共同議長は誰でしたか？")
     assert {"デジタル", "パートナーシップ", "協議会", "共同", "議長", "eu"} <= set(terms)

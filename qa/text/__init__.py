@@ -24,6 +24,8 @@ _SCRIPTS = re.compile("|".join(f"({analyser.SCRIPT.pattern})" for analyser in AN
 KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa]")
 KANA_SHARE = 0.1  # kana among a text's letters from which it is Japanese whatever lingua says
 _OTHERS = [analyser for analyser in ANALYSERS if analyser is not DEFAULT]
+LINE = re.compile(r"[^\n]+")
+LETTER = re.compile(r"[^\W\d_]")
 
 
 def runs(text: str) -> list[tuple[object, str]]:
@@ -66,11 +68,11 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     (". " before a capital in English, "。" in Japanese); a piece without a letter (a list number, "8.")
     belongs to the sentence after it."""
     spans: list[tuple[int, int]] = []
-    for line in re.finditer(r"[^\n]+", text):
+    for line in LINE.finditer(text):
         start = line.start()
         ends = sorted({line.start() + end for analyser in ANALYSERS for end in analyser.sentence_ends(line.group())})
         for end in ends:
-            if not re.search(r"[^\W\d_]", text[start:end]):
+            if not LETTER.search(text, start, end):
                 continue
             spans.append(strip_span(text, start, end))
             start = end
@@ -166,7 +168,7 @@ def detect(text: str) -> str:
     an English passage naming the デジタル庁 stays English); where lingua cannot tell, kanji make it "ja",
     anything else "en".
     """
-    letters = sum(ch.isalpha() for ch in text)
+    letters = sum(map(str.isalpha, text))
     if len(KANA.findall(text)) >= KANA_SHARE * letters > 0:  # lingua reads "MIRAI-HARMONYを率いるのは誰？" as English
         return japanese.LANGUAGE
     found = _detector().detect_language_of(text)

@@ -9,14 +9,23 @@ import re
 LANGUAGE = "en"
 STOPWORDS = "en_plus"  # NLTK's English list: unlike bm25s's default ("en") it drops who/which/how/when
 SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]*[A-Z0-9])")
+INITIAL = re.compile(r"[a-z]")  # a word of one letter before a full stop: "J. Smith"
 ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st no nos vs etc e.g i.e u.s u.k inc ltd co jr sr gen gov sen rep art fig vol "
     "jan feb mar apr jun jul aug sep sept oct nov dec approx dept est min max".split()
 )
 WORD = re.compile(r"\w+")
+TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's words (scikit-learn's CountVectorizer pattern)
 CARDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
             "eleventh", "twelfth")
+SUFFIX = {1: "st", 2: "nd", 3: "rd"}  # of an ordinal in figures; "th" for the others
+# figures(): each number word with its figure after it, written in one pass (whole words never overlap, and what one
+# puts in, "third 3rd", holds no other)
+FIGURE_OF = {**{cardinal: f"{cardinal} {n}" for n, cardinal in enumerate(CARDINALS, start=1)},
+             **{ordinal: f"{ordinal} {n}{SUFFIX.get(n, 'th')}" for n, ordinal in enumerate(ORDINALS, start=1)}}
+NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(FIGURE_OF)})\b")
+THOUSANDS_SEPARATOR = re.compile(r"(?<=\d),(?=\d{3}\b)")
 # The numbers a question pins: figures (2026, 1,000, 2.5, 28th) and ordinals from "second" on ("first" also means
 # "earliest": "where did he first propose it")
 PINNED_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?:st|nd|rd|th)?(?!\w)"
@@ -45,11 +54,22 @@ DEMONYM_ENDINGS = ("ian", "ean", "ese", "an", "ish", "i")  # Canadian, Korean, J
 
 
 def words(text: str, *, stem: bool = True, stopwords: str = STOPWORDS) -> list[str]:
-    """The keyword terms of text: lower-cased words of two or more characters, stop words removed, stemmed."""
-    import bm25s
+    """The keyword terms of text: lower-cased words of two or more characters, stop words removed, stemmed.
 
-    stemmer = _stemmer() if stem else None
-    return bm25s.tokenize([text], stopwords=stopwords, stemmer=stemmer, show_progress=False, return_ids=False)[0]
+    Exactly what bm25s.tokenize(text, stopwords=..., stemmer=...) returns (tests/test_text.py checks), without
+    its set-up for a list of texts (progress bars, a set of the stop words per text): 0.3 ms a question, 40
+    times the work itself.
+    """
+    dropped = _stopwords(stopwords)
+    found = [word for word in TOKEN.findall(text.lower()) if word not in dropped]
+    return _stemmer().stemWords(found) if stem else found
+
+
+@functools.cache
+def _stopwords(name: str) -> frozenset[str]:
+    from bm25s.tokenization import _infer_stopwords
+
+    return frozenset(_infer_stopwords(name))
 
 
 @functools.cache
@@ -64,10 +84,12 @@ def sentence_ends(line: str) -> list[int]:
     except after an abbreviation or an initial ("Mr. Kono", "U.S. policy", "J. Smith")."""
     ends = []
     for end_match in SENTENCE_END.finditer(line):
-        word = re.search(r"(\S+)$", line[: end_match.end()])
-        token = word.group(1).rstrip(".!?\"'”’)]").lower() if word else ""
-        if token not in ABBREVIATIONS and not re.fullmatch(r"[a-z]", token):
-            ends.append(end_match.end())
+        end = start = end_match.end()
+        while start and not line[start - 1].isspace():  # back to the start of the word the sentence ends on
+            start -= 1
+        token = line[start:end].rstrip(".!?\"'”’)]").lower()
+        if token not in ABBREVIATIONS and not INITIAL.fullmatch(token):
+            ends.append(end)
     return ends
 
 
@@ -112,13 +134,12 @@ def spelled_out(acronym: str) -> re.Pattern | None:
                       re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def figures(text: str) -> str:
-    """text in lower case with thousands separators dropped and number words up to twelve as figures too."""
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.lower())
-    for n, (cardinal, ordinal) in enumerate(zip(CARDINALS, ORDINALS), start=1):
-        text = re.sub(rf"\b{cardinal}\b", f"{cardinal} {n}", text)
-        text = re.sub(rf"\b{ordinal}\b", f"{ordinal} {n}{suffix(n)}", text)
-    return text
+    """text in lower case with thousands separators dropped and number words up to twelve as figures too. Cached:
+    answer.unheld_numbers asks it of the same passages question after question."""
+    text = THOUSANDS_SEPARATOR.sub("", text.lower())
+    return NUMBER_WORD.sub(lambda word: FIGURE_OF[word.group()], text)
 
 
 def figure_pattern(number: str) -> str:
@@ -130,4 +151,4 @@ def figure_pattern(number: str) -> str:
 
 
 def suffix(n: int) -> str:
-    return {1: "st", 2: "nd", 3: "rd"}.get(n, "th")
+    return SUFFIX.get(n, "th")
