@@ -13,8 +13,8 @@ from qa import store, text
 from qa.chunks import CHUNKER_VERSION, Chunk
 from qa.documents import Document
 from qa.encoder import question_encoder
-from qa.multilingual import Multilingual, for_generation
 from qa.errors import IndexCorrupt, ModelMismatch
+from qa.multilingual import Multilingual, for_generation
 from qa.text import english
 from qa.vectors import Embedder
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.encoder import Encoder
-from qa.errors import ModelNotAvailable
+from qa.errors import IndexCorrupt, ModelNotAvailable
 from qa.pieces import Pieces
 from qa.vectors import check_hashes
 
@@ -91,7 +91,7 @@ class Multilingual:
         run as embed_passages does."""
         import numpy as np
 
-        return np.vstack([self._embed(QUERY + text) for text in texts] or
+        return np.vstack([self._embed(QUERY + _valid(text)) for text in texts] or
                          [np.zeros((0, DIMENSION), dtype=np.float32)])
 
     def embed_passages(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
@@ -105,19 +105,18 @@ class Multilingual:
 
         vectors = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         for i, text in enumerate(texts):
-            vectors[i] = self._embed(PASSAGE + text)[0]
+            vectors[i] = self._embed(PASSAGE + _valid(text))[0]
             if progress and ((i + 1) % PROGRESS == 0 or i + 1 == len(texts)):
                 log.info("embedded %d of %d texts", i + 1, len(texts))
         return vectors
 
-
     def _embed(self, text: str) -> np.ndarray:
-        ids = self.pieces.encode(_valid(text), MAX_LENGTH)
+        ids = self.pieces.encode(text, MAX_LENGTH)
         return self.encoder.embed_tokens([ids], [[1] * len(ids)], [[0] * len(ids)])
 
 
 def _valid(text: str) -> str:
-    # lone surrogates are made U+FFFD; a NUL is a space (the engine's C strings ended at one)
+    # lone surrogates are made "?"; a NUL is a space (the engine's C strings ended at one)
     if not isinstance(text, str):
         raise TypeError(f"texts to embed must be str, not {type(text).__name__}")
     return text.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8")
@@ -126,7 +125,10 @@ def _valid(text: str) -> str:
 def for_generation(folder: Path, manifest: dict) -> Multilingual:
     """The multilingual encoder of an index generation; one already running on the same files (by their hashes,
     checked at load) is reused, so a rebuild's new generation does not load the graph again."""
-    record = manifest["multilingual_encoder"]
+    record = manifest.get("multilingual_encoder")
+    if not isinstance(record, dict):
+        raise IndexCorrupt(f"The index in {folder} has the multilingual view's files but no record of its encoder; "
+                           "rebuild it with 'qa index'")
     same = tuple(manifest.get("files", {}).get(name, {}).get("sha256") for name in FILES)
     running = _RUNNING.get(same)
     if running is None or not running.loaded:

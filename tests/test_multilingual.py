@@ -218,3 +218,11 @@ def test_pieces_put_together_give_the_normalised_text(pieces_and_names, text):
             normalised = normalised.replace("  ", " ")
         expected = (normalised if normalised.startswith(" ") else " " + normalised).replace(" ", "\u2581")
         assert "".join(names[i] for i in ids) == expected
+
+
+def test_a_generation_without_the_record_of_its_encoder_is_refused(tmp_path):
+    from qa.errors import IndexCorrupt
+    from qa.multilingual import for_generation
+
+    with pytest.raises(IndexCorrupt, match="rebuild it with 'qa index'"):
+        for_generation(tmp_path, {"files": {}})
