@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qa import store
 from qa.errors import ModelMismatch, ModelNotAvailable
 
 if TYPE_CHECKING:
@@ -37,14 +38,16 @@ class Encoder:
     Args:
         folder: the generation holding question.onnx and tokenizer.json.
         record: what the manifest says of them (manifest["question_encoder"]: model, dimension, max_length).
-        files: the names of the graph and the tokenizer in folder.
+        model_file, tokenizer_file: the names of the graph and of its tokenizer.json in folder; no tokenizer for a
+            graph whose texts are cut into tokens elsewhere (embed_tokens only: qa.multilingual).
     """
 
     precision = "fp32"  # the export's; the manifest's "precision" is that of the stored passage vectors
 
-    def __init__(self, folder: Path, record: dict, files: tuple[str, str] = FILES):
+    def __init__(self, folder: Path, record: dict, model_file: str = MODEL_FILE,
+                 tokenizer_file: str | None = TOKENIZER_FILE):
         self.folder = Path(folder)
-        self.model_file, self.tokenizer_file = files
+        self.model_file, self.tokenizer_file = model_file, tokenizer_file
         self.name, self.dimension, self.max_length = record["model"], record["dimension"], record["max_length"]
         self._load_lock = threading.Lock()
         self._session = None
@@ -81,6 +84,8 @@ class Encoder:
     def tokenizer(self):
         from tokenizers import Tokenizer
 
+        if self.tokenizer_file is None:
+            raise TypeError(f"{self.folder / self.model_file} has no tokenizer here: give it tokens (embed_tokens)")
         tokenizer = Tokenizer.from_file(str(self.folder / self.tokenizer_file))
         # as sentence-transformers does: cut at the model's max_seq_length, pad each batch to its longest text
         # (a tokenizer.json may carry a fixed padding length of its own: all-MiniLM-L6-v2's pads to 128)
@@ -129,7 +134,7 @@ def question_encoder(folder: Path, manifest: dict):
                             f"built with {manifest.get('model')!r}; rebuild it with 'qa index'")
     # the same files (by their hashes, checked at load) as an encoder already running: a rebuild's new generation
     # reuses its session instead of loading 90 MB again
-    same = (record["max_length"], *(manifest.get("files", {}).get(name, {}).get("sha256") for name in FILES))
+    same = (record["max_length"], *store.hashes(manifest, FILES))
     running = _RUNNING.get(same)
     if running is not None and running.loaded:
         return running

@@ -21,6 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qa import store
 from qa.encoder import Encoder
 from qa.errors import IndexCorrupt, ModelNotAvailable
 from qa.pieces import Pieces
@@ -69,8 +70,9 @@ class Multilingual:
 
     @cached_property
     def encoder(self) -> Encoder:
-        """The graph's session (its tokenizer is not Encoder's: see pieces)."""
-        return Encoder(*self._files, FILES)
+        """The graph's session; texts are cut into its tokens by pieces."""
+        folder, record = self._files
+        return Encoder(folder, record, model_file=FILES[0], tokenizer_file=None)
 
     @cached_property
     def pieces(self) -> Pieces:
@@ -129,7 +131,7 @@ def for_generation(folder: Path, manifest: dict) -> Multilingual:
     if not isinstance(record, dict):
         raise IndexCorrupt(f"The index in {folder} has the multilingual view's files but no record of its encoder; "
                            "rebuild it with 'qa index'")
-    same = tuple(manifest.get("files", {}).get(name, {}).get("sha256") for name in FILES)
+    same = store.hashes(manifest, FILES)
     running = _RUNNING.get(same)
     if running is None or not running.loaded:
         running = _RUNNING[same] = Multilingual(folder, record)

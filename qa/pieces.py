@@ -35,12 +35,14 @@ class Pieces:
     @classmethod
     def make(cls, pieces: list[str], scores: list[float], bos: int, eos: int, pad: int, unk: int,
              table: dict[int, str]) -> Pieces:
+        ids = {piece: i for i, piece in enumerate(pieces)}
+        if len(ids) != len(pieces):  # save() writes the pieces back in the order of their ids
+            raise ValueError("the vocabulary holds a piece twice")
         longest: dict[str, int] = {}
         for piece in pieces:
             if len(piece) > longest.get(piece[:1], 0):
                 longest[piece[:1]] = len(piece)
-        return cls({piece: i for i, piece in enumerate(pieces)}, scores, bos, eos, pad, unk, table, longest,
-                   min(scores) - 10.0)
+        return cls(ids, scores, bos, eos, pad, unk, table, longest, min(scores) - 10.0)
 
     @classmethod
     def of(cls, weights) -> Pieces:

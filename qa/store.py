@@ -123,6 +123,11 @@ def _read(path: Path) -> object:
     return bm25s.BM25.load(str(path), mmap=False, show_progress=False)
 
 
+def hashes(manifest: dict, names: tuple[str, ...]) -> tuple[str | None, ...]:
+    """The SHA-256 the manifest records for each named file (None where it lists none)."""
+    return tuple(manifest.get("files", {}).get(name, {}).get("sha256") for name in names)
+
+
 def previous_manifest(index_dir: Path) -> dict:
     """The current generation's manifest, or {} when there is none that can be read."""
     try:
