@@ -33,6 +33,11 @@ ENGLISH_KEYWORDS = "in_english_keywords"
 # index holds two or three rows per chunk, so past about 20,000 chunks exact search costs more than
 # embedding the question (~10 ms); HNSW took 0.8 ms at 100,000 with recall@10 0.955 (python -m bench).
 ANN_THRESHOLD = 20_000
+# The in-context sentence vectors are stored as float16 and held as float32 up to this size: casting a question's
+# candidates (about 190 rows) took 0.09-0.2 ms of the 0.5-1 ms retrieve() does besides embedding the question, the
+# product from float32 rows 0.01 ms. Past it (some 87,000 sentences) they stay float16 in memory, half the space,
+# and only the candidates' rows are cast: the cost per question is the same at any size, the memory is not.
+IN_CONTEXT_FLOAT32_BYTES = 128 << 20
 
 
 @dataclass
@@ -48,7 +53,7 @@ class Index:
     sentence_start: np.ndarray  # chunk i's sentences are rows sentence_start[i]:sentence_start[i + 1]
     keywords: object  # bm25s.BM25 over the same chunks, same order
     in_context: np.ndarray | None = field(repr=False)  # the sentences again, each after its title and heading
-                                                        # (float16); None: the sentences stand for themselves
+                                        # (IN_CONTEXT_FLOAT32_BYTES); None: the sentences stand for themselves
     titles: dict[str, np.ndarray] = field(repr=False)  # vector of each document's title, by doc_id
     embedder: Embedder = field(repr=False)
     cross: Index | None = field(default=None, repr=False)  # the same chunks in the multilingual encoder's view
@@ -91,6 +96,8 @@ class Index:
             or sentences.ntotal != sentence_start[-1]
         ):
             raise IndexCorrupt(f"The files of the index in {folder} disagree; rebuild it with 'qa index'")
+        if in_context.size * 4 <= IN_CONTEXT_FLOAT32_BYTES:
+            in_context = in_context.astype(np.float32)
         index = cls(folder, manifest, {d.doc_id: d for d in documents}, chunks, dense, sentences, sentence_start,
                     keywords, in_context, {d.doc_id: v for d, v in zip(documents, titles)}, embedder)
         if cross:
@@ -166,10 +173,6 @@ class Index:
         """How rare each term is in this corpus (BM25's IDF)."""
         return idf(self.keywords, terms)
 
-    def evidence(self, vector: np.ndarray, terms: frozenset[str]) -> float:
-        """How much the corpus has to say about a question; see evidence()."""
-        return evidence(self.dense, self.sentences, self.keywords, vector, terms)
-
     def mentions(self, word: str) -> bool:
         """Does some chunk hold word, as the keyword index sees it (stemmed: "Councils" is "council"), or
         the place a word for its people names ("Canadian": "Canada"), or, for an acronym, the words it
@@ -199,8 +202,9 @@ class Index:
         if not len(rows):
             return np.zeros(0, np.float32), np.zeros(0, np.float32), start
         alone = self.sentences.reconstruct_batch(rows) @ vector
-        in_context = alone if self.in_context is None else self.in_context[rows].astype(np.float32) @ vector
-        return alone, in_context, start
+        if self.in_context is None:
+            return alone, alone, start
+        return alone, self.in_context[rows].astype(np.float32, copy=False) @ vector, start
 
     # The same searches among some chunks only (a filter's): see search_among() for how they stay exact.
 
@@ -216,21 +220,34 @@ class Index:
 
     def evidence_among(self, vector: np.ndarray, terms: frozenset[str], chunks: np.ndarray) -> float:
         """evidence() counting the given chunk numbers only: what a filtered search has to go on."""
-        nearest = [search_among(self.dense, vector, 1, chunks)[0],
-                   search_among(self.sentences, vector, 1, self.sentence_rows(chunks))[0]]
-        cosine = max((float(scores[0]) for scores in nearest if len(scores)), default=0.0)
-        return cosine + coverage(self.keywords, terms, chunks)
+        return self.nearest(vector, chunks) + self.coverage(terms, chunks)
 
     def evidence_across(self, vector: np.ndarray, terms: frozenset[str], language: str,
                         chunks: np.ndarray | None = None) -> float:
         """evidence() of a question in language in this (multilingual) view, among chunks (None: all): the best
-        cosine anywhere, and the terms' coverage in passages of the question's language only. Across languages
-        the terms a question shares with a passage are a figure or a name in Latin letters ("2019年", "EU"),
-        which off-topic questions share as often as others."""
+        cosine anywhere, and the terms' coverage in passages of the question's language only."""
+        return self.nearest(vector, chunks) + self.coverage(terms, chunks, language)
+
+    def nearest(self, vector: np.ndarray, chunks: np.ndarray | None = None) -> float:
+        """The best cosine of a unit vector to any chunk or sentence among chunks (None: all): evidence's dense
+        half. retrieve() has it from its candidates' searches, which are the same searches (Candidates.nearest)."""
+        if chunks is None:
+            found = [searcher.search(vector.reshape(1, -1), 1)[0][0] for searcher in (self.dense, self.sentences)
+                     if searcher.ntotal]
+        else:
+            found = [search_among(self.dense, vector, 1, chunks)[0],
+                     search_among(self.sentences, vector, 1, self.sentence_rows(chunks))[0]]
+        return max((float(scores[0]) for scores in found if len(scores)), default=0.0)
+
+    def coverage(self, terms: frozenset[str], chunks: np.ndarray | None = None, language: str = "") -> float:
+        """evidence()'s keyword half among chunks (None: all), see coverage(); in passages of language only, if
+        given. Across languages the terms a question shares with a passage are a figure or a name in Latin
+        letters ("2019年", "EU"), which off-topic questions share as often as others."""
+        if not language:
+            return coverage(self.keywords, terms, chunks)
         chunks = np.arange(len(self.chunks)) if chunks is None else np.asarray(chunks, dtype=np.int64)
         same = chunks[self.languages[chunks] == language]
-        held = coverage(self.keywords, terms, same) if len(same) else 0.0
-        return self.evidence_among(vector, frozenset(), chunks) + held
+        return coverage(self.keywords, terms, same) if len(same) else 0.0
 
     def in_english(self, question: str) -> np.ndarray | None:
         """This view's vector of the English words for a question in another language (text.in_english), None

@@ -185,9 +185,8 @@ def _search(query: str, k: int, index: Index, allowed: np.ndarray | None, contex
             index.chunks[i].text, np.add(*found.sentences_of(at[i])) / 2, terms, weights, asks_date))
         for i, score in diverse(ranked, index.chunks, k)
     ]
-    if language and index.cross is None:
-        return passages, index.evidence_across(vector, terms, language, allowed)
-    return passages, index.evidence(vector, terms) if allowed is None else index.evidence_among(vector, terms, allowed)
+    # index.evidence_among / evidence_across, with the cosine half the candidates' searches found already
+    return passages, found.nearest + index.coverage(terms, allowed, language if index.cross is None else "")
 
 
 @dataclass(frozen=True)
@@ -202,6 +201,7 @@ class Candidates:
     context_cosine: np.ndarray  # the same, each sentence after its title and heading (sentence_in_context)
     answer_type: np.ndarray  # 1 where the chunk holds the kind of answer asked for (a date, for "when"), else 0
     sentence_start: np.ndarray  # chunk j's sentences are [sentence_start[j]:sentence_start[j + 1]] (every chunk has one)
+    nearest: float = 0.0  # the best cosine the searches found, of any chunk or sentence allowed (Index.nearest)
 
     def sentences_of(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         """The cosines of candidate j's sentences, in order: alone, and in context."""
@@ -260,6 +260,7 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
         context_cosine=in_context,
         answer_type=np.array([asks_date and mentions_date(index.chunks[i].text) for i in ids], dtype=float),
         sentence_start=start,
+        nearest=max([*dense.values(), *sentence.values()], default=0.0),
     )
 
 

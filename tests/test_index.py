@@ -17,11 +17,13 @@ import pytest
 from conftest import CORPUS
 
 import qa
+from qa import index as index_module
+from qa import text
 from qa.chunks import chunk_document, searchable_text
 from qa.documents import read_corpus, read_document
 from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch, QAError
 from qa.build import build_index, is_stale, open_index
-from qa.index import Index
+from qa.index import Index, evidence
 from qa.store import KEEP_GENERATIONS, LOCK, POINTER, current_generation
 from qa.vectors import Embedder
 
@@ -533,6 +535,31 @@ def test_sentence_cosines_read_each_chunks_own_sentences_in_any_order(built, emb
                                    index.sentences.reconstruct_n(int(first), int(last - first)) @ vector, rtol=1e-6)
         np.testing.assert_allclose(in_context[start[j] : start[j + 1]],
                                    index.in_context[first:last].astype(np.float32) @ vector, rtol=1e-6)
+
+
+def test_in_context_vectors_are_held_as_float32_within_the_budget_with_the_stored_values(built, embedder, monkeypatch):
+    held = Index.load(built, embedder=embedder)
+    monkeypatch.setattr(index_module, "IN_CONTEXT_FLOAT32_BYTES", 0)  # past the budget: float16, cast per question
+    stored = Index.load(built, embedder=embedder)
+    vector = embedder.embed(["Where will the next council meet?"])[0]
+    chunks = list(range(len(held.chunks)))
+
+    assert (held.in_context.dtype, stored.in_context.dtype) == (np.float32, np.float16)
+    np.testing.assert_array_equal(held.in_context, stored.in_context.astype(np.float32))
+    np.testing.assert_array_equal(held.sentence_cosines(chunks, vector)[1], stored.sentence_cosines(chunks, vector)[1])
+
+
+def test_a_searchs_evidence_is_the_index_evidence_of_the_question(index, embedder):
+    """search() takes the cosine half from its candidates' searches instead of searching again: the same value."""
+    from qa.retrieve import search
+
+    for question in ("Who co-chaired the third Digital Partnership Council?", "How tall is Mount Everest?"):
+        vector, terms = embedder.embed([question])[0], text.terms(question)
+        english = np.flatnonzero(index.languages == "en")
+        assert search(question, 5, index)[1] == evidence(index.dense, index.sentences, index.keywords, vector, terms)
+        assert search(question, 5, index)[1] == index.evidence_among(vector, terms, np.arange(len(index.chunks)))
+        assert index.nearest(vector) == index.nearest(vector, english) == evidence(
+            index.dense, index.sentences, index.keywords, vector, frozenset())
 
 
 def test_keyword_coverage_is_the_same_to_the_last_bit_in_every_process(tmp_path, dev_questions):

@@ -168,6 +168,8 @@ def detect(text: str) -> str:
     an English passage naming the デジタル庁 stays English); where lingua cannot tell, kanji make it "ja",
     anything else "en".
     """
+    if not _SCRIPTS.search(text):  # the languages served are told apart by script (runs()): lingua says the same
+        return DEFAULT.LANGUAGE
     letters = sum(map(str.isalpha, text))
     if len(KANA.findall(text)) >= KANA_SHARE * letters > 0:  # lingua reads "MIRAI-HARMONYを率いるのは誰？" as English
         return japanese.LANGUAGE
