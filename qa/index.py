@@ -98,8 +98,9 @@ class Index:
             raise IndexCorrupt(f"The files of the index in {folder} disagree; rebuild it with 'qa index'")
         if in_context.size * 4 <= IN_CONTEXT_FLOAT32_BYTES:
             in_context = in_context.astype(np.float32)
+        titles = {d.doc_id: v for d, v in zip(documents, titles.astype(np.float32))}  # one product per document
         index = cls(folder, manifest, {d.doc_id: d for d in documents}, chunks, dense, sentences, sentence_start,
-                    keywords, in_context, {d.doc_id: v for d, v in zip(documents, titles)}, embedder)
+                    keywords, in_context, titles, embedder)
         if cross:
             index.cross = index.view(*(files[name] for name in cross[:3]), for_generation(folder, manifest))
             index.in_english_vectors = files["in_english.npy"]
@@ -114,7 +115,8 @@ class Index:
         if (dense.ntotal, sentences.ntotal, len(titles)) != (len(self.chunks), self.sentences.ntotal, len(self.titles)):
             raise IndexCorrupt(f"The files of the index in {self.path} disagree; rebuild it with 'qa index'")
         return Index(self.path, self.manifest, self.documents, self.chunks, dense, sentences, self.sentence_start,
-                     self.keywords, None, dict(zip(self.titles, titles)), Questions(encoder))
+                     self.keywords, None, dict(zip(self.titles, np.asarray(titles, dtype=np.float32))),
+                     Questions(encoder))
 
     @functools.cached_property
     def languages(self) -> np.ndarray:
@@ -197,7 +199,8 @@ class Index:
         (chunk j's are [start[j]:start[j + 1]])."""
         chunks = np.asarray(chunks, dtype=np.int64)
         counts = self.sentence_start[chunks + 1] - self.sentence_start[chunks]
-        start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        start = np.zeros(len(chunks) + 1, dtype=np.int64)
+        np.cumsum(counts, out=start[1:])
         rows = np.repeat(self.sentence_start[chunks] - start[:-1], counts) + np.arange(start[-1])
         if not len(rows):
             return np.zeros(0, np.float32), np.zeros(0, np.float32), start

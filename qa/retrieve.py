@@ -208,11 +208,11 @@ class Candidates:
         start, end = self.sentence_start[j], self.sentence_start[j + 1]
         return self.sentence_cosine[start:end], self.context_cosine[start:end]
 
-    @property
+    @functools.cached_property
     def best_sentence(self) -> np.ndarray:
         return np.maximum.reduceat(self.sentence_cosine, self.sentence_start[:-1])
 
-    @property
+    @functools.cached_property
     def best_in_context(self) -> np.ndarray:
         return np.maximum.reduceat(self.context_cosine, self.sentence_start[:-1])
 
@@ -258,7 +258,8 @@ def candidates(query: str, vector: np.ndarray, index: Index, allowed: np.ndarray
         title=np.array([title[doc_id] for doc_id in documents], dtype=np.float32),
         sentence_cosine=alone,
         context_cosine=in_context,
-        answer_type=np.array([asks_date and mentions_date(index.chunks[i].text) for i in ids], dtype=float),
+        answer_type=np.array([mentions_date(index.chunks[i].text) for i in ids] if asks_date else np.zeros(len(ids)),
+                             dtype=float),
         sentence_start=start,
         nearest=max([*dense.values(), *sentence.values()], default=0.0),
     )
@@ -340,7 +341,7 @@ def fuse(found: Candidates) -> np.ndarray:
 
 def scaled(x: np.ndarray) -> np.ndarray:
     """x min-max scaled to [0, 1]; all zeros when every value is the same."""
-    low, high = float(np.min(x)), float(np.max(x))
+    low, high = x.min(), x.max()
     return (x - low) / (high - low) if high > low else np.zeros_like(x, dtype=float)
 
 
