@@ -142,7 +142,7 @@ class Index:
     def dense_scores(self, vector: np.ndarray, n: int) -> dict[int, float]:
         """The n chunks nearest to a unit query vector: {chunk number: cosine}."""
         scores, ids = self.dense.search(vector.reshape(1, -1), min(n, len(self.chunks)))
-        return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+        return {i: s for i, s in zip(ids[0].tolist(), scores[0].tolist()) if i >= 0}
 
     def sentence_scores(self, vector: np.ndarray, n: int) -> dict[int, float]:
         """The chunks holding the n sentences nearest to the query: {chunk number: best sentence cosine}."""
@@ -214,7 +214,7 @@ class Index:
     def dense_scores_among(self, vector: np.ndarray, n: int, chunks: np.ndarray) -> dict[int, float]:
         """dense_scores() among the given chunk numbers only."""
         scores, ids = search_among(self.dense, vector, n, chunks)
-        return {int(i): float(s) for i, s in zip(ids, scores)}
+        return dict(zip(np.asarray(ids).tolist(), np.asarray(scores).tolist()))
 
     def sentence_scores_among(self, vector: np.ndarray, n: int, chunks: np.ndarray) -> dict[int, float]:
         """sentence_scores() among the sentences of the given chunk numbers only."""
