@@ -24,7 +24,8 @@ from qa.errors import IndexCorrupt, IndexNotFound
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 8  # raise when the files change: an older index is then rebuilt, never misread
+FORMAT_VERSION = 9  # raise when the files change: an older index is then rebuilt, never misread (9: 第2回 and 5月
+# in the English words of Japanese passages, text.in_english)
 POINTER = "CURRENT"
 LOCK = "LOCK"  # held while a build runs, so two builds of one index folder never interleave
 KEEP_GENERATIONS = 2  # the current one and the one before, which a reader may still be opening

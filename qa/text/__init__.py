@@ -3,10 +3,12 @@ keyword index sees them, its names and numbers, and what a question asks for.
 
 One analyser per language, a module with the same names in each (english.py, japanese.py): its SCRIPT (the
 characters it reads), words(), sentence_ends(), names(), PINNED_NUMBER, QUESTION_WORD, ASKS_WHEN, ASKS_MONEY,
-MONEY, CONTINUATION and PRONOUN; and NAME, QUOTED_AS_WRITTEN and JOIN for the note on sources in another language. A text is cut into runs of one script and each run goes to the analyser that
-reads it, English taking whatever no other claims; so a Japanese sentence quoting "MIRAI-HARMONY" keeps that
-word as an English question would. A question's cues are looked for in every language: their patterns do not
-overlap. Adding a language means adding its module to ANALYSERS (and to LANGUAGES for detection).
+MONEY, CONTINUATION and PRONOUN; NAME, QUOTED_AS_WRITTEN and JOIN for the note on sources in another language; and,
+for a language other than English, in_english() and before_english() (English words for its text, where it has a
+bilingual dictionary). A text is cut into runs of one script and each run goes to the analyser that reads it,
+English taking whatever no other claims; so a Japanese sentence quoting "MIRAI-HARMONY" keeps that word as an
+English question would. A question's cues are looked for in every language: their patterns do not overlap. Adding a
+language means adding its module to ANALYSERS (and to LANGUAGES for detection).
 """
 
 from __future__ import annotations
@@ -51,9 +53,13 @@ def words(text: str) -> list[str]:
 def in_english(text: str) -> str:
     """text with each run in another language replaced by English words for it (its analyser's in_english, a
     bilingual dictionary's glosses; nothing for an analyser without one): a question or a passage as an English
-    reader of keywords and MiniLM sees it. English runs (names, acronyms) stay as they are."""
+    reader of keywords and MiniLM sees it. English runs (names, acronyms) stay as they are. Each analyser first
+    writes in English words what spans runs (its before_english: "第2回" is "second")."""
+    text = unicodedata.normalize("NFKC", text)
+    for analyser in _OTHERS:
+        text = getattr(analyser, "before_english", lambda whole: whole)(text)
     return " ".join(run if analyser is DEFAULT else " ".join(getattr(analyser, "in_english", lambda run: [])(run))
-                    for analyser, run in runs(unicodedata.normalize("NFKC", text)))
+                    for analyser, run in runs(text))
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -151,4 +151,9 @@ def figure_pattern(number: str) -> str:
 
 
 def suffix(n: int) -> str:
-    return SUFFIX.get(n, "th")
+    return SUFFIX.get(n % 10, "th") if n % 100 not in (11, 12, 13) else "th"
+
+
+def ordinal(n: int) -> str:
+    """n as an English ordinal: "second" up to "twelfth", then "13th", "21st"."""
+    return ORDINALS[n - 1] if 1 <= n <= len(ORDINALS) else f"{n}{suffix(n)}"

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from qa.errors import ModelNotAvailable
+from qa.text import english
 
 LANGUAGE = "ja"
 # The characters this analyser reads: kana, kanji (CJK ideographs), the iteration and prolonged-sound marks
@@ -38,6 +39,12 @@ QUESTION_WORD = re.compile(r"誰|だれ|何|なに|なん|どこ|いつ|どの|�
 ASKS_WHEN = re.compile(r"(?<![\u4e00-\u9fff])いつ(?!も|でも|までも|か(?!ら))|何\s*[年月日時](?!間|か)|日付|日時|日程|時期")
 ASKS_MONEY = re.compile(r"いくら|金額|予算|費用|資金|投資額")
 MONEY = re.compile(r"[円￥]|ユーロ|ドル|億|万円")
+# What English writes in words of its own, read before a text is cut into runs (the figure of 第2回 or 5月 is a run
+# apart, which in_english never sees): ordinals of counted events (第2回, 第三次) and months of the year (5月)
+ORDINAL = re.compile(r"第\s*(\d+|[一二三四五六七八九十]+)\s*(?=[回次期])")
+MONTH = re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])\s*月(?!間)")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
 NAME = {"en": "Japanese", "ja": "日本語"}  # this language's name, in each language served
 QUOTED_AS_WRITTEN = "出典は{languages}の文書のため、原文のまま引用しています。"  # sources in other languages than the question's
 JOIN = "・"
@@ -69,6 +76,13 @@ def in_english(text: str) -> list[str]:
         if part[0] in GLOSSED_PARTS and part[1] not in UNGLOSSED and morpheme.normalized_form() not in STOPWORDS:
             found.extend(gloss(morpheme.normalized_form()) or gloss(morpheme.dictionary_form()))
     return found
+
+
+def before_english(text: str) -> str:
+    """text with its ordinals and months in English words: "第2回" is " second 回", "2024年5月1日" "2024年 May 1日"
+    (the counter and 日 stay, for the analyser: in_english drops counters)."""
+    text = ORDINAL.sub(lambda match: f" {english.ordinal(int(figure(match.group(1))))} ", text)
+    return MONTH.sub(lambda match: f" {MONTHS[int(match.group(1)) - 1]} ", text)
 
 
 @functools.lru_cache(maxsize=1 << 14)
