@@ -150,9 +150,12 @@ def unheld_numbers(question: str, passages: list[Passage]) -> list[str]:
     about the third council in 2025, though every word but the numbers matches and the corpus mentions
     2027 elsewhere. A pinned number is one in figures (a year, an amount, "28th", "第5回") or an ordinal from
     "second" on; "first" also means "earliest" ("where did he first propose it") and is left out.
-    Figures and words up to twelve stand for each other ("2" and "two", "fifth" and "5th").
+    Figures and words up to twelve stand for each other ("2" and "two", "fifth" and "5th"), and a passage in another
+    language holds them as English would write them too ("第2回" holds "second": text.spelled_in_english).
     """
     texts = [english.figures(f"{p.title} {p.date} {p.context} {p.text}") for p in passages]
+    texts += [english.figures(text.spelled_in_english(f"{p.title} {p.context} {p.text}"))
+              for p in passages if p.language not in ("", english.LANGUAGE)]
     return [number for number in text.pinned_numbers(question)
             if not any(re.search(english.figure_pattern(number), passage) for passage in texts)]
 

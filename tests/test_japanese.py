@@ -41,7 +41,8 @@ def test_a_japanese_text_without_a_header_is_dated_from_its_dateline(japanese):
 ], ids=["japanese", "english"])
 def test_the_headerless_japanese_document_answers_in_both_languages(japanese, question):
     result = answer(question, index=japanese)
-    assert any(p.doc_id == HEADERLESS and "ブリュッセル" in p.text for p in shown(result)[:5])
+    assert not result.abstained  # the English question pins "second", which its passages write 第2回
+    assert any(p.doc_id == HEADERLESS and "ブリュッセル" in p.text for p in result.passages[:5])
 
 
 def test_a_date_filter_keeps_the_japanese_document_dated_from_its_dateline(japanese):

@@ -155,6 +155,18 @@ def test_numbers_count_as_held_in_figures_or_words_and_in_a_passage_title_date_o
     assert unheld_numbers("the 12th", [replace(passage, context="12th meeting")]) == []  # the heading above it
 
 
+def test_a_passage_in_japanese_holds_the_numbers_an_english_question_pins_as_english_writes_them():
+    text = "令和6年4月30日、ブリュッセルにおいて、第2回日EUデジタルパートナーシップ協議会が開催されました。"
+    passage = Passage(text=text, score=1.0, doc_id="d", title="第2回協議会の開催について", publisher="", date="",
+                      url="", start=0, end=len(text), location="", highlight=(0, len(text)), relevance=1.0,
+                      language="ja")
+
+    assert unheld_numbers("Where was the second council held?", [passage]) == []
+    assert unheld_numbers("What happened on 30 April?", [passage]) == []
+    assert unheld_numbers("Where was the fifth council held, and the 2nd?", [passage]) == ["fifth"]
+    assert unheld_numbers("the second council", [replace(passage, language="en")]) == ["second"]  # read as written
+
+
 def test_names_count_as_mentioned_in_any_form_the_documents_use(index):
     # words no chunk holds: each would be taken for a name if the rule did not set it aside
     assert not any(index.mentions(word) for word in ("Summarise", "Ms", "Wrapped"))

@@ -55,11 +55,17 @@ def in_english(text: str) -> str:
     bilingual dictionary's glosses; nothing for an analyser without one): a question or a passage as an English
     reader of keywords and MiniLM sees it. English runs (names, acronyms) stay as they are. Each analyser first
     writes in English words what spans runs (its before_english: "第2回" is "second")."""
+    return " ".join(run if analyser is DEFAULT else " ".join(getattr(analyser, "in_english", lambda run: [])(run))
+                    for analyser, run in runs(spelled_in_english(text)))
+
+
+def spelled_in_english(text: str) -> str:
+    """text (NFKC) with what each analyser writes in English words across its runs (before_english): "第2回" is
+    " second 回", "5月" " May ". Cheap (patterns only): the numbers rule reads passages in other languages so."""
     text = unicodedata.normalize("NFKC", text)
     for analyser in _OTHERS:
         text = getattr(analyser, "before_english", lambda whole: whole)(text)
-    return " ".join(run if analyser is DEFAULT else " ".join(getattr(analyser, "in_english", lambda run: [])(run))
-                    for analyser, run in runs(text))
+    return text
 
 
 @functools.lru_cache(maxsize=1 << 16)
