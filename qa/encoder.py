@@ -40,14 +40,15 @@ class Encoder:
         record: what the manifest says of them (manifest["question_encoder"]: model, dimension, max_length).
         model_file, tokenizer_file: the names of the graph and of its tokenizer.json in folder; no tokenizer for a
             graph whose texts are cut into tokens elsewhere (embed_tokens only: qa.multilingual).
+        threads: ONNX Runtime's threads for one run (0: one per core).
     """
 
     precision = "fp32"  # the export's; the manifest's "precision" is that of the stored passage vectors
 
     def __init__(self, folder: Path, record: dict, model_file: str = MODEL_FILE,
-                 tokenizer_file: str | None = TOKENIZER_FILE):
+                 tokenizer_file: str | None = TOKENIZER_FILE, threads: int = 0):
         self.folder = Path(folder)
-        self.model_file, self.tokenizer_file = model_file, tokenizer_file
+        self.model_file, self.tokenizer_file, self.threads = model_file, tokenizer_file, threads
         self.name, self.dimension, self.max_length = record["model"], record["dimension"], record["max_length"]
         self._load_lock = threading.Lock()
         self._session = None
@@ -71,6 +72,7 @@ class Encoder:
         options = onnxruntime.SessionOptions()
         # idle threads sleep rather than spin: on a busy machine spinning takes the cores the answer needs
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.intra_op_num_threads = self.threads
         options.log_severity_level = 3  # errors only
         try:
             return onnxruntime.InferenceSession(str(self.folder / self.model_file), options,

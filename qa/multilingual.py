@@ -46,6 +46,10 @@ MAX_LENGTH = 512  # tokens, with <s> and </s>: the model's positions; longer pas
 EXPORT_VERSION = 2  # raise when export() writes another graph or vocabulary: a build then exports again
 PROGRESS = 200  # texts between two progress lines
 WORKERS = min(4, os.cpu_count() or 1)  # threads embedding passages at once (measured on two cores)
+# ONNX Runtime's threads for one text: a second one made a question slower here (4.1 ms alone, 4.4 ms with two),
+# and it leaves the other core to what runs beside it (embed_passages' workers, MiniLM on the question's English
+# words: retrieve.search)
+THREADS = 1
 QUERY, PASSAGE = "query: ", "passage: "
 
 
@@ -75,7 +79,7 @@ class Multilingual:
     def encoder(self) -> Encoder:
         """The graph's session; texts are cut into its tokens by pieces."""
         folder, record = self._files
-        return Encoder(folder, record, model_file=FILES[0], tokenizer_file=None)
+        return Encoder(folder, record, model_file=FILES[0], tokenizer_file=None, threads=THREADS)
 
     @cached_property
     def pieces(self) -> Pieces:
