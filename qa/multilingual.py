@@ -111,7 +111,7 @@ class Multilingual:
         faster too, with nothing padded (7.8 s against 12.5 s for the bundled corpus). Texts go through the one
         session from WORKERS threads at once (ONNX Runtime lets go of the GIL while it runs): for one short text
         its own threads are mostly idle, and two at a time took the bundled corpus's 266 texts from 2.15 s to
-        1.39 s on two cores, each vector the same. progress logs how far it is every PROGRESS texts."""
+        1.25 s on two cores (runs of one thread each, THREADS), each vector the same. progress logs how far it is every PROGRESS texts."""
         import numpy as np
 
         texts = [PASSAGE + _valid(text) for text in texts]
