@@ -143,8 +143,8 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters(), conte
         return _search(query, k, index, allowed, context)
     threshold = max(index.manifest.get("probe_scores") or [0.0])
     if language != english.LANGUAGE:
-        # the question (and context) in English words, embedded by MiniLM while e5 embeds the question: each of the
-        # two runs leaves most of its threads idle on one short text (a Japanese answer 12.1 -> 9.x ms, two cores)
+        # the question (and context) in English words, embedded by MiniLM in a thread while e5 embeds the question
+        # (one thread a run: multilingual.THREADS): Japanese answers 2.2x -> 1.6x an English one's time, two cores
         words = _beside().submit(index.in_english, f"{context} {query}".strip())
         vector = _question_vector(index.cross, query, context)
         in_english = words.result()

@@ -80,8 +80,9 @@ def in_english(text: str) -> list[str]:
 
 def before_english(text: str) -> str:
     """text with its ordinals and months in English words: "第2回" is " second 回", "2024年5月1日" "2024年 May 1日"
-    (the counter and 日 stay, for the analyser: in_english drops counters)."""
-    text = ORDINAL.sub(lambda match: f" {english.ordinal(int(figure(match.group(1))))} ", text)
+    (the counter and 日 stay, for the analyser to read)."""
+    text = ORDINAL.sub(lambda match: f" {english.ordinal(int(n))} " if (n := figure(match.group(1))).isdigit()
+                       else match.group(), text)
     return MONTH.sub(lambda match: f" {MONTHS[int(match.group(1)) - 1]} ", text)
 
 
@@ -134,9 +135,11 @@ def figure(numeral: str) -> str:
     """A number as figures: "五" and "5" are "5", "十二" is "12"; figures stay as they are."""
     if not NUMERAL.fullmatch(numeral):
         return numeral
-    tens, _, units = numeral.rpartition("十")
     if "十" not in numeral:
         return str(int("".join(str(KANJI_DIGITS.index(ch)) for ch in numeral)))
+    tens, _, units = numeral.partition("十")
+    if len(tens) > 1 or len(units) > 1 or "十" in units:
+        return numeral  # no number is written so ("十十", "二三十"): left as it is
     return str((KANJI_DIGITS.index(tens) if tens else 1) * 10 + (KANJI_DIGITS.index(units) if units else 0))
 
 
