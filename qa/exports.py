@@ -9,8 +9,9 @@ checked at load like every other file. `.ci/setup` makes it at install time; wit
 An entry is a folder named by its key, holding the files and ENTRY (their SHA-256 and the manifest record). It is
 written in a temporary folder beside it and renamed into place, so an entry is whole or missing; its files are
 checked against ENTRY before each use, and an entry that fails the check is made again. Generations get copies,
-not links: a file of an index written over in place (as root, whom no permission stops) would change the cache's. Where the cache cannot be
-written (a read-only installation), the export is made in a folder of the process's own, as it was before.
+not links: a file of an index written over in place (as root, whom no permission stops) would change the cache's.
+Where the cache cannot be written (a read-only installation), the export is made in a folder of the process's own,
+as it was before.
 """
 
 from __future__ import annotations

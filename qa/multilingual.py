@@ -6,8 +6,9 @@ matrix products in int8, take a fifth of that and give the engine's vectors to a
 (BENCHMARKS, "The multilingual encoder in ONNX Runtime"). They are exported (export(): the 4-bit weights
 exactly, the word embeddings still in 4 bits inside the graph, then quantised to int8) to multilingual.onnx with
 the model's SentencePiece vocabulary as multilingual_pieces.json (qa.pieces), once per installation (qa.exports),
-and copied into each generation, hashed and checked at load like every other file; passages at the build and questions afterwards go through that one graph
-(qa.encoder.Encoder), so their vectors are made alike, with no torch. e5 was trained with a "query: " prefix on
+and copied into each generation, hashed and checked at load like every other file; passages at the build and
+questions afterwards go through that one graph (qa.encoder.Encoder), so their vectors are made alike, with no
+torch. e5 was trained with a "query: " prefix on
 questions and a "passage: " prefix on what is searched; embed_queries and embed_passages add them.
 """
 
@@ -111,7 +112,8 @@ class Multilingual:
         faster too, with nothing padded (7.8 s against 12.5 s for the bundled corpus). Texts go through the one
         session from WORKERS threads at once (ONNX Runtime lets go of the GIL while it runs): for one short text
         its own threads are mostly idle, and two at a time took the bundled corpus's 266 texts from 2.15 s to
-        1.25 s on two cores (runs of one thread each, THREADS), each vector the same. progress logs how far it is every PROGRESS texts."""
+        1.25 s on two cores (runs of one thread each, THREADS), each vector the same. progress logs how far it
+        is every PROGRESS texts."""
         import numpy as np
 
         texts = [PASSAGE + _valid(text) for text in texts]
