@@ -8,8 +8,8 @@ exactly, the word embeddings still in 4 bits inside the graph, then quantised to
 the model's SentencePiece vocabulary as multilingual_pieces.json (qa.pieces), once per installation (qa.exports),
 and copied into each generation, hashed and checked at load like every other file; passages at the build and
 questions afterwards go through that one graph (qa.encoder.Encoder), so their vectors are made alike, with no
-torch. e5 was trained with a "query: " prefix on
-questions and a "passage: " prefix on what is searched; embed_queries and embed_passages add them.
+torch. e5 was trained with a "query: " prefix on questions and a "passage: " prefix on what is searched;
+embed_queries and embed_passages add them.
 """
 
 from __future__ import annotations
