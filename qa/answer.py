@@ -153,10 +153,13 @@ def unheld_numbers(question: str, passages: list[Passage]) -> list[str]:
     Figures and words up to twelve stand for each other ("2" and "two", "fifth" and "5th"), and a passage in another
     language holds them as English would write them too ("第2回" holds "second": text.spelled_in_english).
     """
+    pinned = text.pinned_numbers(question)
+    if not pinned:  # most questions: no passage needs reading
+        return []
     texts = [english.figures(f"{p.title} {p.date} {p.context} {p.text}") for p in passages]
     texts += [english.figures(text.spelled_in_english(f"{p.title} {p.context} {p.text}"))
               for p in passages if p.language not in ("", english.LANGUAGE)]
-    return [number for number in text.pinned_numbers(question)
+    return [number for number in pinned
             if not any(re.search(english.figure_pattern(number), passage) for passage in texts)]
 
 

@@ -235,11 +235,9 @@ class Index:
         """The best cosine of a unit vector to any chunk or sentence among chunks (None: all): evidence's dense
         half. retrieve() has it from its candidates' searches, which are the same searches (Candidates.nearest)."""
         if chunks is None:
-            found = [searcher.search(vector.reshape(1, -1), 1)[0][0] for searcher in (self.dense, self.sentences)
-                     if searcher.ntotal]
-        else:
-            found = [search_among(self.dense, vector, 1, chunks)[0],
-                     search_among(self.sentences, vector, 1, self.sentence_rows(chunks))[0]]
+            return nearest(self.dense, self.sentences, vector)
+        found = [search_among(self.dense, vector, 1, chunks)[0],
+                 search_among(self.sentences, vector, 1, self.sentence_rows(chunks))[0]]
         return max((float(scores[0]) for scores in found if len(scores)), default=0.0)
 
     def coverage(self, terms: frozenset[str], chunks: np.ndarray | None = None, language: str = "") -> float:
@@ -300,9 +298,13 @@ def evidence(dense, sentences, keywords, vector: np.ndarray, terms: frozenset[st
     The keyword half catches names the embedding model does not know ("Where does Maslow teach?");
     the dense half catches paraphrases. Off-topic questions score low on both.
     """
-    best = max((float(index.search(vector.reshape(1, -1), 1)[0][0][0]) for index in (dense, sentences) if index.ntotal),
+    return nearest(dense, sentences, vector) + coverage(keywords, terms)
+
+
+def nearest(dense, sentences, vector: np.ndarray) -> float:
+    """The best cosine of a unit vector to any chunk (dense) or sentence: evidence()'s dense half."""
+    return max((float(index.search(vector.reshape(1, -1), 1)[0][0][0]) for index in (dense, sentences) if index.ntotal),
                default=0.0)
-    return best + coverage(keywords, terms)
 
 
 def coverage(keywords, terms: frozenset[str], chunks: np.ndarray | None = None) -> float:

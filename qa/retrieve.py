@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import threading
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -145,7 +144,7 @@ def search(query: str, k: int, index: Index, filters: Filters = Filters(), conte
     if language != english.LANGUAGE:
         # the question (and context) in English words, embedded by MiniLM in a thread while e5 embeds the question
         # (one thread a run: multilingual.THREADS): Japanese answers 2.2x -> 1.6x an English one's time, two cores
-        words = _beside().submit(index.in_english, f"{context} {query}".strip())
+        words = _BESIDE.submit(index.in_english, f"{context} {query}".strip())
         vector = _question_vector(index.cross, query, context)
         in_english = words.result()
         passages, evidence = _search(query, k, index.cross, allowed, context, language, (index, in_english), vector)
@@ -168,17 +167,8 @@ def calibration(index: Index, language: str) -> float:
     return max(index.manifest.get("cross_probe_scores", {}).get(language) or [0.0])
 
 
-def _beside():
-    """The thread that embeds a question's English words beside the multilingual encoder's run (one per process)."""
-    global _BESIDE
-    with _BESIDE_LOCK:
-        if _BESIDE is None:
-            _BESIDE = ThreadPoolExecutor(1, thread_name_prefix="qa-english-words")
-        return _BESIDE
-
-
-_BESIDE: ThreadPoolExecutor | None = None
-_BESIDE_LOCK = threading.Lock()
+# the thread that embeds a question's English words beside the multilingual encoder's run (started on first use)
+_BESIDE = ThreadPoolExecutor(1, thread_name_prefix="qa-english-words")
 
 
 def _question_vector(index: Index, query: str, context: str) -> np.ndarray:

@@ -19,6 +19,8 @@ TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's words (scikit-learn's C
 CARDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
             "eleventh", "twelfth")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
 SUFFIX = {1: "st", 2: "nd", 3: "rd"}  # of an ordinal in figures; "th" for the others
 # figures(): each number word with its figure after it, written in one pass (whole words never overlap, and what one
 # puts in, "third 3rd", holds no other)

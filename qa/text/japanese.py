@@ -43,8 +43,6 @@ MONEY = re.compile(r"[円￥]|ユーロ|ドル|億|万円")
 # apart, which in_english never sees): ordinals of counted events (第2回, 第三次) and months of the year (5月)
 ORDINAL = re.compile(r"第\s*(\d+|[一二三四五六七八九十]+)\s*(?=[回次期])")
 MONTH = re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])\s*月(?!間)")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
 NAME = {"en": "Japanese", "ja": "日本語"}  # this language's name, in each language served
 QUOTED_AS_WRITTEN = "出典は{languages}の文書のため、原文のまま引用しています。"  # sources in other languages than the question's
 JOIN = "・"
@@ -83,7 +81,7 @@ def before_english(text: str) -> str:
     (the counter and 日 stay, for the analyser to read)."""
     text = ORDINAL.sub(lambda match: f" {english.ordinal(int(n))} " if (n := figure(match.group(1))).isdigit()
                        else match.group(), text)
-    return MONTH.sub(lambda match: f" {MONTHS[int(match.group(1)) - 1]} ", text)
+    return MONTH.sub(lambda match: f" {english.MONTHS[int(match.group(1)) - 1]} ", text)
 
 
 @functools.lru_cache(maxsize=1 << 14)
