@@ -10,10 +10,11 @@ from qa.text import split_sentences, strip_span
 
 ITEM = re.compile(r"(?:[-*•▪●◦✓]\s+)+(?=\S)|\d{1,3}[.)](?=\s)|\(?[a-zA-Z]\)(?=\s)")  # "**bold**" is no bullet
 MARKDOWN_HEADING = re.compile(r"#{1,6}\s")
+LISTED = ("item", "row")  # blocks counted one by one under a lead-in: a list's items, a table's rows
 # A short line ending so is a sentence or a lead-in, not a heading. A question may be one: "What is DFFT?"
 # above a paragraph says what it is about, as in explainers and FAQs.
 TERMINAL = ".!:;,\"'”’。！：；、」』）"  # and a Japanese line ending so (a Japanese line has no spaces to count)
-CHUNKER_VERSION = 5  # raise when the same file would be cut, or titled and dated (documents.own_title, dateline),
+CHUNKER_VERSION = 6  # raise when the same file would be cut, or titled and dated (documents.own_title, dateline),
                      # differently: indexes made before are then rebuilt
 
 
@@ -40,17 +41,21 @@ class Chunk:
 
 @dataclass(frozen=True)
 class _Block:
-    kind: str  # "heading", "paragraph", "lead" (ends with ':' and introduces a list), "item", or "labels" (short lines)
+    kind: str  # "heading", "paragraph", "lead" (ends with ':' and introduces a list or table), "item", "row" (of a
+               # table), or "labels" (short lines)
     start: int
     end: int
     page: int
-    number: int = 0  # paragraphs count through their page, items through their list
+    number: int = 0  # paragraphs count through their page, items and rows through their list or table
+    marked: bool = False  # its kind is what the document's reader found (a Word heading style), not guessed
+    ocr: bool = False  # read by OCR from an image of the page
 
 
 def chunk_document(document: Document, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:
     """Cut a document into passages at paragraph, item, heading and page boundaries."""
     text = document.text
-    blocks = _numbered([piece for block in _labels(text, _blocks(text)) for piece in _split_long(text, block, settings)])
+    found = _read_blocks(document) if document.blocks else _blocks(text)
+    blocks = _numbered([piece for block in _labels(text, found) for piece in _split_long(text, block, settings)])
     multi_page = PAGE_BREAK in text
     chunks: list[Chunk] = []
     group: list[_Block] = []
@@ -78,7 +83,7 @@ def chunk_document(document: Document, settings: ChunkSettings = ChunkSettings()
             close()
         if not group:
             # what the passage is about, when that is said above it rather than in it
-            context = " — ".join(part for part in (heading, lead if block.kind == "item" else "") if part)
+            context = " — ".join(part for part in (heading, lead if block.kind in LISTED else "") if part)
         if block.kind in ("heading", "labels"):
             # keep two levels: a slide's title above its sub-heading, say; of labels, the last is the latest title
             line = _one_line(text[block.start : block.end].rsplit("\n", 1)[-1])
@@ -104,7 +109,21 @@ def _starts_chunk(group: list[_Block], block: _Block, settings: ChunkSettings) -
     if block.kind in ("heading", "lead") or group[-1].end - group[0].start >= settings.target_chars:
         return True  # a list's lead-in opens a chunk, as a heading does: it belongs with its items
     # a list is kept apart from the paragraphs around it, but stays with its lead-in
-    return (block.kind == "item") != (group[-1].kind in ("item", "lead"))
+    return (block.kind in LISTED) != (group[-1].kind in (*LISTED, "lead"))
+
+
+def _read_blocks(document: Document) -> list[_Block]:
+    """The blocks a document's reader found, in the chunker's kinds: a caption is a paragraph of its own, and a
+    table's first row, its header, leads the rows below it as a list's lead-in leads its items."""
+    blocks: list[_Block] = []
+    for before, block in zip((None, *document.blocks), document.blocks):
+        kind = {"caption": "paragraph"}.get(block.kind, block.kind)
+        if kind == "row" and (before is None or before.kind != "row" or before.page != block.page):
+            kind = "lead"
+        elif kind == "paragraph" and document.text[block.start : block.end].rstrip("*_ ").endswith(":"):
+            kind = "lead"
+        blocks.append(_Block(kind, block.start, block.end, block.page, marked=True, ocr=block.ocr))
+    return blocks
 
 
 def _blocks(text: str) -> list[_Block]:
@@ -162,7 +181,8 @@ def _labels(text: str, blocks: list[_Block]) -> list[_Block]:
         run.clear()
 
     for block in blocks:
-        plain_heading = block.kind == "heading" and not MARKDOWN_HEADING.match(text[block.start : block.end])
+        plain_heading = (block.kind == "heading" and not block.marked
+                         and not MARKDOWN_HEADING.match(text[block.start : block.end]))
         if run and (not plain_heading or block.page != run[-1].page):
             flush(followed_by_body=block.page == run[-1].page and block.kind != "heading")
         if plain_heading:
@@ -205,9 +225,9 @@ def _split_long(text: str, block: _Block, settings: ChunkSettings) -> list[_Bloc
     spans = [(block.start + s, block.start + e) for s, e in split_sentences(text[block.start : block.end])]
     for s, e in (part for span in spans for part in _cut_huge(text, span, settings.hard_max_chars)):
         if e - piece_start > settings.max_chars and s > piece_start:
-            pieces.append(_Block(block.kind, piece_start, strip_span(text, piece_start, s)[1], block.page))
+            pieces.append(replace(block, start=piece_start, end=strip_span(text, piece_start, s)[1]))
             piece_start = s
-    pieces.append(_Block(block.kind, piece_start, block.end, block.page))
+    pieces.append(replace(block, start=piece_start))
     return pieces
 
 
@@ -228,7 +248,7 @@ def _numbered(blocks: list[_Block]) -> list[_Block]:
     for block in blocks:
         if block.page != page:
             page, paragraph, item = block.page, 0, 0
-        if block.kind == "item":
+        if block.kind in LISTED:
             item += 1
         else:
             paragraph, item = paragraph + 1, 0
@@ -237,12 +257,13 @@ def _numbered(blocks: list[_Block]) -> list[_Block]:
 
 
 def _location(group: list[_Block], multi_page: bool) -> str:
-    items = [block for block in group if block.kind == "item"]
+    items = [block for block in group if block.kind in LISTED]
     body = items or [block for block in group if block.kind != "heading"] or group
     first, last = body[0].number, body[-1].number
-    noun = "item" if items else "paragraph"
+    noun = "paragraph" if not items else "row" if items[0].kind == "row" else "item"
     where = f"{noun} {first}" if first == last else f"{noun}s {first}-{last}"
-    return f"page {group[0].page}, {where}" if multi_page else where
+    where = f"page {group[0].page}, {where}" if multi_page else where
+    return f"{where} (OCR)" if any(block.ocr for block in group) else where
 
 
 def _one_line(text: str) -> str:

@@ -1,36 +1,29 @@
-"""Read corpus files (.txt, .md, .html, .pdf) into Documents with their metadata."""
+"""Read corpus files into Documents with their metadata: each format by its reader (qa.readers), then what the
+file does not state taken from a metadata table beside it or from the text itself (own_title, dateline)."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import datetime as dt
 import hashlib
 import io
 import itertools
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
 
 from qa.dates import MONTH as MONTH  # re-exported: others import it from here; qa.dates is its home
 from qa.dates import find_dates
 from qa.errors import UnreadableDocument, UnsupportedFormat
+from qa.readers import PAGE_BREAK as PAGE_BREAK  # re-exported: the chunker reads pages by it
+from qa.readers import SUFFIXES, Block, read
+from qa.readers.text import FRONT_MATTER as FRONT_MATTER  # re-exported for bench.growth
+from qa.readers.text import METADATA_KEYS, decode
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 MAX_FILE_BYTES = 20_000_000
-PAGE_BREAK = "\f"  # PDF pages and slides are separated by a form feed in Document.text
-BYTE_ORDER_MARKS = (  # longest first: UTF-32's little-endian mark starts with UTF-16's
-    (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
-    (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
-)
-METADATA_KEYS = ("title", "publisher", "date", "url", "language")
-FRONT_MATTER = re.compile(r"---\n(.*?)\n---\n", re.DOTALL)  # a text file's metadata header: YAML between '---' lines
 # A document without metadata gives its own: the title from its first lines (own_title), the date from a dateline
 MAX_TITLE_CHARS = 120
 MAX_TITLE_WORDS = 20  # a longer line is a sentence, not a title ...
@@ -63,6 +56,9 @@ class Document:
     url: str = ""
     language: str = ""
     sha256: str = ""  # of the file's bytes: what the index compares to notice changes
+    # where its reader found headings, paragraphs, items, table rows and captions; none for plain text, whose
+    # lines the chunker reads. Not stored in the index: its chunks carry what they need of them.
+    blocks: tuple[Block, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -97,21 +93,24 @@ def read_document(path: Path, doc_id: str | None = None, described: dict[str, st
         data = path.read_bytes()
     except OSError as error:  # e.g. removed since the folder was listed, or a broken link
         raise UnreadableDocument(f"{name}: cannot read the file ({error.strerror})") from error
-    reader = _read_pdf if suffix == ".pdf" else _read_html if suffix in (".html", ".htm") else _read_text
-    own, text = reader(data, name)
-    metadata = (described or {}) | {key: value for key, value in own.items() if value}
-    text = text.strip()
-    if not text:
-        raise UnreadableDocument(f"{name}: no text found (empty, or a scanned PDF without a text layer)")
+    reading = read(data, name, suffix)
+    metadata = (described or {}) | {key: value for key, value in reading.metadata.items() if value}
+    text = reading.text
+    if not text.strip():
+        raise UnreadableDocument(f"{name}: no text found (empty, or only images)")
+    if not reading.blocks:  # plain text: the chunker reads its lines, from the first that is not blank
+        text = text.strip()
     return Document(
         doc_id=name,
         text=text,
         title=metadata.get("title") or own_title(text) or path.stem,
         publisher=metadata.get("publisher", ""),
-        date=metadata.get("date") or dateline(text),
+        # a dateline says when the document is from; a file's creation date says when the file was made
+        date=metadata.get("date") or dateline(text) or reading.created,
         url=metadata.get("url", ""),
         language=metadata.get("language", ""),
         sha256=hashlib.sha256(data).hexdigest(),
+        blocks=reading.blocks,
     )
 
 
@@ -206,108 +205,6 @@ def _markdown_rows(text: str) -> list[dict[str, str]]:
 def _cell(value: object) -> str:
     text = str(value or "").strip().strip("`").strip()
     return "" if NOT_A_VALUE.fullmatch(text) else text
-
-
-def decode(data: bytes, name: str) -> str:
-    """Decode text: by its byte order mark, else as UTF-8, else in the encoding charset-normalizer finds
-    (cp1252, Shift_JIS, ...). Binary data is refused."""
-    for mark, encoding in BYTE_ORDER_MARKS:
-        if data.startswith(mark):
-            try:
-                return _text_not_binary(data.decode(encoding), name)
-            except UnicodeDecodeError:
-                raise UnreadableDocument(f"{name}: starts like {encoding} text but is not; save it as UTF-8") from None
-    if b"\x00" in data[:8192]:
-        raise UnreadableDocument(f"{name}: looks like a binary file, not text")
-    try:
-        return _text_not_binary(data.decode("utf-8"), name)
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None:
-        raise UnreadableDocument(f"{name}: looks like a binary file, or text in an unknown encoding; save it as UTF-8")
-    text = str(best)
-    if len(text) == len(data) and not best.coherence:
-        # a single-byte code page, and too little text to tell which: take the most common one, Windows-1252
-        with contextlib.suppress(UnicodeDecodeError):
-            text = data.decode("cp1252")
-    return _text_not_binary(text, name)
-
-
-def _text_not_binary(text: str, name: str) -> str:
-    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f" or 0x7F <= ord(ch) < 0xA0)
-    if controls > 0.05 * min(len(text), 8192):
-        raise UnreadableDocument(f"{name}: looks like a binary file, not text")
-    return text.removeprefix("\ufeff")
-
-
-def _read_text(data: bytes, name: str) -> tuple[dict[str, str], str]:
-    text = decode(data, name).replace("\r\n", "\n").replace("\r", "\n")
-    match = FRONT_MATTER.match(text)
-    if not match:
-        return {}, text
-    try:
-        header = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as error:
-        raise UnreadableDocument(f"{name}: the metadata header between '---' lines is not valid YAML ({error})")
-    except ValueError as error:  # a date or time YAML reads as one but no calendar has: 2025-02-30, 25:00
-        raise UnreadableDocument(
-            f"{name}: the metadata header between '---' lines holds an impossible date or time ({error}); "
-            "write dates as YYYY-MM-DD"
-        ) from None
-    except RecursionError:  # PyYAML's parser recurses once per level of nesting: "[[[[...]]]]"
-        raise UnreadableDocument(
-            f"{name}: the metadata header between '---' lines is nested too deeply; write it as 'key: value' lines"
-        ) from None
-    if not isinstance(header, dict):
-        raise UnreadableDocument(f"{name}: the metadata header must be 'key: value' lines")
-    metadata = {key: _as_text(header[key]) for key in METADATA_KEYS if header.get(key) is not None}
-    return metadata, text[match.end() :]
-
-
-def _read_html(data: bytes, name: str) -> tuple[dict[str, str], str]:
-    import trafilatura  # imported here: it is slow to import and only HTML needs it
-
-    html = decode(data, name)
-    extracted = trafilatura.bare_extraction(
-        html, with_metadata=True, include_tables=True, include_comments=False, favor_recall=True
-    )
-    text = (extracted.text if extracted else "") or trafilatura.html2txt(html) or ""
-    metadata = {}
-    if extracted:
-        for key, value in (("title", extracted.title), ("date", extracted.date), ("url", extracted.url)):
-            if value:
-                metadata[key] = value
-        if extracted.sitename:
-            metadata["publisher"] = extracted.sitename
-    return metadata, text
-
-
-def _read_pdf(data: bytes, name: str) -> tuple[dict[str, str], str]:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata or {}
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as error:
-        raise UnreadableDocument(f"{name}: the PDF cannot be parsed ({error})") from error
-    metadata = {}
-    if info.get("/Title"):
-        metadata["title"] = str(info["/Title"])
-    created = getattr(reader.metadata, "creation_date", None) if reader.metadata else None
-    if created:
-        metadata["date"] = created.date().isoformat()
-    return metadata, f"\n{PAGE_BREAK}\n".join(page.strip() for page in pages)
-
-
-def _as_text(value: object) -> str:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()[:10]
-    return str(value).strip()
 
 
 def own_title(text: str) -> str:

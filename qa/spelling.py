@@ -15,12 +15,11 @@ no document mentions is seldom one edit from a word they hold, and stays to be r
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import Counter
-from importlib import resources
 
 from qa.text import split_sentences
+from qa.text.english import known_words as english_words
 
 LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z]+(?![\w])|(?<=-)[A-Za-z]+(?![\w])")  # "co-chaired": "co", "chaired"
 MIN_LENGTH = 4  # shorter words have too many neighbours one edit away to guess from
@@ -90,13 +89,6 @@ def _same_case(word: str, typed: str) -> str:
     if typed.isupper() and len(typed) > 1:
         return word.upper()
     return word.capitalize() if typed[0].isupper() else word
-
-
-@functools.cache
-def english_words() -> frozenset[str]:
-    """The 82,765 English words of symspellpy's frequency dictionary: real words, not typos."""
-    listing = resources.files("symspellpy").joinpath("frequency_dictionary_en_82_765.txt")
-    return frozenset(line.split(" ", 1)[0] for line in listing.read_text(encoding="utf-8").splitlines() if line)
 
 
 _SPELLERS: dict[str, Speller] = {}  # by index generation folder: a rebuilt index gets a speller of its own

@@ -512,10 +512,10 @@ def test_binary_junk_without_nul_bytes_is_refused(tmp_path):
 
 
 def test_unsupported_suffix_raises_unsupported_format(tmp_path):
-    path = tmp_path / "report.docx"
+    path = tmp_path / "report.odt"
     path.write_bytes(b"PK\x03\x04")
 
-    with pytest.raises(UnsupportedFormat, match=r"report\.docx.*\.txt"):
+    with pytest.raises(UnsupportedFormat, match=r"report\.odt.*\.txt"):
         read_document(path)
 
 

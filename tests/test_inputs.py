@@ -307,21 +307,25 @@ def test_answer_with_any_filters_gives_an_answer_or_says_what_to_do(index, quest
 # --- document readers ------------------------------------------------------------------------------
 
 
-def pypdf_file() -> bytes:
-    """A PDF as pypdf's writer makes it: a blank page and metadata, no text."""
-    from pypdf import PdfWriter
+def blank_pdf() -> bytes:
+    """A PDF as PyMuPDF makes it: a blank page and metadata, no text."""
+    import pymupdf
 
-    writer = PdfWriter()
-    writer.add_blank_page(width=200, height=200)
-    writer.add_metadata({"/Title": "Blank", "/CreationDate": "D:20250512000000Z"})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    with pymupdf.open() as document:
+        document.new_page(width=200, height=200)
+        document.set_metadata({"title": "Blank", "creationDate": "D:20250512000000Z"})
+        return document.tobytes()
+
+
+RENDERED = Path(__file__).parent.parent / "bench" / "formats"  # the bundled documents as Word, PowerPoint and PDF
 
 
 REAL_FILES = {path.name: path.read_bytes() for path in sorted(CORPUS.iterdir())} | {
     "report.pdf": make_pdf(PDF_PAGES, title="Council report"),
-    "blank.pdf": pypdf_file(),
+    "blank.pdf": blank_pdf(),
+    "statement.docx": (RENDERED / "docx" / "2025-05-12-third-digital-partnership-council.docx").read_bytes(),
+    "deck.pptx": (RENDERED / "pptx" / "2025-10-15-digital-agency-future-prospects.pptx").read_bytes(),
+    "printed.pdf": (RENDERED / "libreoffice-pdf" / "2025-05-12-third-digital-partnership-council.pdf").read_bytes(),
     "page.html": HTML.encode(),
     "METADATA.md": b"| file | title | date |\n| --- | --- | --- |\n| page.html | A page | 2025-05-12 |\n",
     "metadata.csv": b"file,title,publisher,date\npage.html,A page,EU,2025-05-12\n",

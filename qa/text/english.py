@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+from importlib import resources
 
 LANGUAGE = "en"
 STOPWORDS = "en_plus"  # NLTK's English list: unlike bm25s's default ("en") it drops who/which/how/when
@@ -159,3 +160,10 @@ def suffix(n: int) -> str:
 def ordinal(n: int) -> str:
     """n as an English ordinal: "second" up to "twelfth", then "13th", "21st"."""
     return ORDINALS[n - 1] if 1 <= n <= len(ORDINALS) else f"{n}{suffix(n)}"
+
+
+@functools.cache
+def known_words() -> frozenset[str]:
+    """The 82,765 English words of symspellpy's frequency dictionary, lower-cased: real words, not typos."""
+    listing = resources.files("symspellpy").joinpath("frequency_dictionary_en_82_765.txt")
+    return frozenset(line.split(" ", 1)[0] for line in listing.read_text(encoding="utf-8").splitlines() if line)
