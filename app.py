@@ -1,6 +1,7 @@
 """The web chat: ask the EU–Japan Digital Partnership documents a question, get quoted sentences and their sources.
 
-Three pages: the chat (with filters, and thumbs up/down per source), Documents (list, upload, remove)
+Three pages: the chat (with filters, and thumbs up/down per source), Documents (list, upload, add by web address,
+remove)
 and a document view that shows a whole document with a cited passage highlighted in place.
 Asking is open to everyone; adding and removing documents needs the admin password (QA_ADMIN_PASSWORD), and
 with none set nobody can change the documents from the page.
@@ -24,7 +25,7 @@ import gradio as gr
 
 import qa
 from qa import config, feedback, render, ui_text
-from qa.corpus import add_file, remove_file
+from qa.corpus import add_address, add_file, remove_file
 from qa.documents import MAX_FILE_BYTES, SUFFIXES
 from qa.errors import QAError
 from qa.build import build_index, open_index
@@ -285,6 +286,18 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
             lines.append(rebuild(progress))
         return "\n".join(lines), *listing()
 
+    def add_page(address: str | None, given: str | None, request: gr.Request,
+                 progress=gr.Progress(track_tqdm=True)):
+        if refused := refusal(given, request, "add a web page"):
+            return refused, gr.update(), gr.update()
+        if not isinstance(address, str) or not address.strip():
+            return str(text("no_address")), *listing()
+        try:
+            stored = add_address(corpus_dir, address)
+        except (QAError, OSError) as error:
+            return f"⚠️ {error}", *listing()
+        return f"✅ {address.strip()} → {stored.name}\n{rebuild(progress)}", *listing()
+
     def remove(doc_id: str | None, given: str | None, request: gr.Request, progress=gr.Progress()):
         if refused := refusal(given, request, "remove a document"):
             return refused, gr.update(), gr.update()
@@ -334,12 +347,16 @@ def build_demo(corpus_dir: str | Path | None = None, index_dir: str | Path | Non
         files = gr.File(label=text("add_documents"), file_count="multiple", file_types=list(SUFFIXES),
                         elem_id="upload")
         add = gr.Button(text("add"), variant="primary", elem_id="add")
+        with gr.Row(equal_height=True):
+            address = gr.Textbox(label=text("address"), placeholder="https://…", scale=3, elem_id="address")
+            fetch_page = gr.Button(text("add_address"), scale=1, elem_id="add-address")
         with gr.Row():
             doomed = gr.Dropdown(label=text("doomed"), choices=[], elem_id="doomed")
             drop = gr.Button(text("remove"), variant="stop", elem_id="remove")
         status = gr.Textbox(label=text("status"), interactive=False, lines=4, elem_id="status")
         outputs = [status, doomed, table]
         add.click(upload, [files, secret], outputs, api_visibility="private")
+        fetch_page.click(add_page, [address, secret], outputs, api_visibility="private")
         drop.click(remove, [doomed, secret], outputs, api_visibility="private")
         demo.load(listing, None, [doomed, table], api_visibility="private")
 

@@ -180,8 +180,13 @@ def write_index(index_dir: Path, manifest: dict, searchers, arrays, documents: l
     # in-context sentence and title vectors are stored, not searched, as float16: half the space, and cosines
     # move by 0.0001 on average, 0.0015 at most (grown corpus, 8 questions x 427 sentences)
     contents = (*searchers, np.asarray(in_context, dtype=np.float16), np.asarray(titles, dtype=np.float16),
-                [asdict(d) for d in documents], [asdict(c) for c in chunks], rows)
+                [_stored(d) for d in documents], [asdict(c) for c in chunks], rows)
     return store.write_generation(index_dir, manifest, dict(zip(FILES, contents)) | (more or {}))
+
+
+def _stored(document: Document) -> dict:
+    """What the index keeps of a document: all but its reader's blocks, which its chunks carry what they need of."""
+    return {key: value for key, value in asdict(document).items() if key != "blocks"}
 
 
 def _english_keywords(chunks: list[Chunk], foreign: list[int], in_english: list[str]) -> dict:

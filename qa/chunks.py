@@ -56,11 +56,12 @@ def chunk_document(document: Document, settings: ChunkSettings = ChunkSettings()
     text = document.text
     found = _read_blocks(document) if document.blocks else _blocks(text)
     blocks = _numbered([piece for block in _labels(text, found) for piece in _split_long(text, block, settings)])
-    multi_page = PAGE_BREAK in text
+    multi_page = document.paged or PAGE_BREAK in text
     chunks: list[Chunk] = []
     group: list[_Block] = []
     heading = lead = ""  # the last heading seen, and the lead-in ("... as follows:") of the current list
     context = ""
+    title = _one_line(document.title).casefold()
 
     def close() -> None:
         if not group:
@@ -87,7 +88,8 @@ def chunk_document(document: Document, settings: ChunkSettings = ChunkSettings()
         if block.kind in ("heading", "labels"):
             # keep two levels: a slide's title above its sub-heading, say; of labels, the last is the latest title
             line = _one_line(text[block.start : block.end].rsplit("\n", 1)[-1])
-            heading, lead = (f"{heading.split(' — ')[-1]} — {line}" if heading else line), ""
+            if line.casefold() != title:  # the document's title heads every passage already (searchable_text)
+                heading, lead = (f"{heading.split(' — ')[-1]} — {line}" if heading else line), ""
         elif block.kind == "lead":
             lead = _one_line(text[block.start : block.end])
         elif block.kind == "paragraph":
@@ -113,16 +115,19 @@ def _starts_chunk(group: list[_Block], block: _Block, settings: ChunkSettings) -
 
 
 def _read_blocks(document: Document) -> list[_Block]:
-    """The blocks a document's reader found, in the chunker's kinds: a caption is a paragraph of its own, and a
-    table's first row, its header, leads the rows below it as a list's lead-in leads its items."""
+    """The blocks a document's reader found, in the chunker's kinds. A heading it found (a Word heading style, a
+    slide's title, larger type) is one; its paragraphs are read as plain text's are (a short line standing alone
+    heads what follows, one ending with ':' leads it in), since many documents set headings as plain paragraphs.
+    A caption is a paragraph of its own, and a table's first row, its header, leads the rows below it."""
     blocks: list[_Block] = []
     for before, block in zip((None, *document.blocks), document.blocks):
-        kind = {"caption": "paragraph"}.get(block.kind, block.kind)
-        if kind == "row" and (before is None or before.kind != "row" or before.page != block.page):
-            kind = "lead"
-        elif kind == "paragraph" and document.text[block.start : block.end].rstrip("*_ ").endswith(":"):
-            kind = "lead"
-        blocks.append(_Block(kind, block.start, block.end, block.page, marked=True, ocr=block.ocr))
+        if block.kind in ("paragraph", "caption"):
+            found = _classify(document.text, block.start, block.end, False, block.page)
+        elif block.kind == "row" and (before is None or before.kind != "row" or before.page != block.page):
+            found = _Block("lead", block.start, block.end, block.page)
+        else:
+            found = _Block(block.kind, block.start, block.end, block.page, marked=block.kind == "heading")
+        blocks.append(replace(found, ocr=block.ocr))
     return blocks
 
 
@@ -173,7 +178,8 @@ def _labels(text: str, blocks: list[_Block]) -> list[_Block]:
     def flush(followed_by_body: bool) -> None:
         labels = run[:-1] if followed_by_body else run
         if len(labels) > 1:
-            out.append(_Block("labels", labels[0].start, labels[-1].end, labels[0].page))
+            out.append(_Block("labels", labels[0].start, labels[-1].end, labels[0].page,
+                              ocr=any(label.ocr for label in labels)))
         else:
             out.extend(labels)
         if followed_by_body:

@@ -1,19 +1,21 @@
-"""The qa command: index, ask, serve, eval. Thin calls into the library."""
+"""The qa command: add, index, ask, serve, eval. Thin calls into the library."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import runpy
 import sys
 import threading
 from dataclasses import asdict
 from functools import wraps
+from pathlib import Path
 
 import click
 
 from qa import config
-from qa.errors import QAError
+from qa.errors import AlreadyInCorpus, QAError
 
 CORPUS = click.option("--corpus", "corpus_dir", envvar="QA_CORPUS_DIR", type=click.Path(file_okay=False),
                       help="Folder of documents. [env: QA_CORPUS_DIR; default: corpus/]")
@@ -45,6 +47,7 @@ def main(verbose: bool) -> None:
 
     \b
     Examples:
+        qa add https://digital.go.jp/en/news/ report.pdf
         qa index
         qa ask "Who co-chaired the third Digital Partnership Council?"
         qa ask --json "Who leads the 6G MIRAI-HARMONY project?"
@@ -72,6 +75,66 @@ def index(corpus_dir, index_dir, model, precision) -> None:
 
     report = qa.build_index(corpus_dir, index_dir, model=model, precision=precision, progress=sys.stderr.isatty())
     click.echo(report.summary())
+
+
+ADDRESS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")  # http://, https://, and ftp:// or file:// to be refused
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True, metavar="URL|FILE...")
+@CORPUS
+@INDEX
+@MODEL
+@PRECISION
+@friendly
+def add(sources, corpus_dir, index_dir, model, precision) -> None:
+    """Add documents by their web addresses or paths, then update the index once.
+
+    A web page or file is fetched and cited by its address (recorded in the corpus folder's sources.csv);
+    a local file is copied into the corpus folder. An address already added is left as it is. One that
+    fails is reported and the others are still added; the exit code is then 1.
+
+    \b
+    Examples:
+        qa add https://ec.europa.eu/commission/presscorner/detail/en/ip_25_1185
+        qa add https://example.org/joint-statement.pdf ./notes/briefing.md
+    """
+    import qa
+    from qa.corpus import add_address, add_path
+    from qa.corpus import sources as addresses
+
+    corpus = config.corpus_dir(corpus_dir)
+    added, failed = 0, 0
+    for source in sources:
+        try:
+            if ADDRESS.match(source):
+                stored = add_address(corpus, source)
+                click.echo(f"added {_shown(stored)} from {addresses(corpus).get(stored.name, source)}")
+            else:
+                stored = add_path(corpus, Path(source))
+                click.echo(f"added {_shown(stored)} from {source}")
+            added += 1
+        except AlreadyInCorpus as error:  # not a failure: what was asked for is there
+            click.echo(f"Note: {error}", err=True)
+        except QAError as error:
+            failed += 1
+            click.echo(f"Error: {error}", err=True)
+        except OSError as error:  # the corpus folder cannot be written: no other source would fare better
+            raise click.ClickException(f"Could not write to {corpus} ({error.strerror}); check that the folder "
+                                       "exists and is writable, or set --corpus") from error
+    if added:
+        report = qa.build_index(corpus, index_dir, model=model, precision=precision, progress=sys.stderr.isatty())
+        click.echo(report.summary())
+    if failed:
+        sys.exit(1)
+
+
+def _shown(path: Path) -> Path:
+    """path as the user would type it: relative to the current folder when it is inside it."""
+    try:
+        return path.absolute().relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 @main.command()

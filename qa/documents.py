@@ -59,6 +59,7 @@ class Document:
     # where its reader found headings, paragraphs, items, table rows and captions; none for plain text, whose
     # lines the chunker reads. Not stored in the index: its chunks carry what they need of them.
     blocks: tuple[Block, ...] = field(default=(), repr=False, compare=False)
+    paged: bool = False  # laid out in pages (a PDF, a slide deck): its citations name the page
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ def read_document(path: Path, doc_id: str | None = None, described: dict[str, st
         language=metadata.get("language", ""),
         sha256=hashlib.sha256(data).hexdigest(),
         blocks=reading.blocks,
+        paged=reading.paged,
     )
 
 

@@ -1,5 +1,9 @@
 """Errors the library raises; each message says how to fix the problem."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
 
 class QAError(Exception):
     """Base class for every error this package raises on purpose."""
@@ -43,3 +47,15 @@ class NoHelpfulFeedback(QAError):
 
 class BadFilter(QAError):
     """A filter that cannot be applied (a malformed date, a start after the end, ...)."""
+
+
+class FetchFailed(QAError):
+    """A document could not be fetched from its web address."""
+
+
+class AlreadyInCorpus(QAError):
+    """The document at a web address was added before; path is where it is stored."""
+
+    def __init__(self, message: str, path: Path):
+        super().__init__(message)
+        self.path = path

@@ -27,10 +27,13 @@ EN = {
     "documents": "Documents",
     "rating_help": ("Rate the answer or each source with the thumbs under it (rating the answer rates the sources "
                     "it cites): ratings go to a file that `qa eval` turns into regression questions."),
-    "documents_help": (f"## Documents\nAdd {_SUFFIXES} files (up to {_MEGABYTES} MB each): they are indexed at "
-                       "once and can be asked about right away. Adding and removing needs the admin password."),
+    "documents_help": (f"## Documents\nAdd {_SUFFIXES} files (up to {_MEGABYTES} MB each), or a web page by its "
+                       "address (cited by that address): they are indexed at once and can be asked about right away. "
+                       "Adding and removing needs the admin password."),
     "add_documents": "Add documents",
     "add": "Add and index",
+    "address": "Web address",
+    "add_address": "Add a web page by its address",
     "doomed": "Document to remove",
     "remove": "Remove and re-index",
     "status": "Status",
@@ -41,6 +44,7 @@ EN = {
     "wrong_password": ("The admin password is missing or wrong: nothing was changed. Adding and removing documents "
                        "needs the password set in QA_ADMIN_PASSWORD on the server."),
     "no_files": "Choose one or more files first.",
+    "no_address": "Type the web page's address first (https://…).",
     "no_document": "Choose a document to remove first.",
     "removed": "Removed",  # followed by " <file>."
     "not_in_index": "This document is not in the index (it may have been removed). Ask again in the chat.",
@@ -62,10 +66,13 @@ JA = {
     "documents": "文書",
     "rating_help": ("回答や各出典は、その下の親指ボタンで評価できます（回答を評価すると、回答が引用している出典が"
                     "評価されます）。評価はファイルに保存され、`qa eval` が回帰テスト用の質問に変換します。"),
-    "documents_help": (f"## 文書\n{_SUFFIXES} 形式のファイルを追加できます（1ファイル最大 {_MEGABYTES} MB）。"
+    "documents_help": (f"## 文書\n{_SUFFIXES} 形式のファイル（1ファイル最大 {_MEGABYTES} MB）か、アドレスを指定して"
+                       "ウェブページを追加できます（出典にはそのアドレスが示されます）。"
                        "追加した文書はすぐに索引に登録され、そのまま質問できます。追加と削除には管理者パスワードが必要です。"),
     "add_documents": "文書を追加",
     "add": "追加して索引に登録",
+    "address": "ウェブページのアドレス",
+    "add_address": "ウェブページをアドレスで追加",
     "doomed": "削除する文書",
     "remove": "削除して索引を再構築",
     "status": "状態",
@@ -76,6 +83,7 @@ JA = {
     "wrong_password": ("管理者パスワードが入力されていないか、違います。何も変更されていません。文書の追加と削除には、"
                        "サーバーの QA_ADMIN_PASSWORD に設定されたパスワードが必要です。"),
     "no_files": "先にファイルを1つ以上選んでください。",
+    "no_address": "先にウェブページのアドレス（https://…）を入力してください。",
     "no_document": "先に削除する文書を選んでください。",
     "removed": "削除しました:",
     "not_in_index": "この文書は索引にありません（削除された可能性があります）。チャットでもう一度質問してください。",

@@ -15,6 +15,7 @@ from conftest import CORPUS, REPOSITORY
 from gradio_client import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_fetch import serving
 
 from qa.build import build_index
 from qa.ui_text import EN, JA
@@ -71,6 +72,9 @@ class Visitor:
     def add(self, name: str, data: bytes, password: str | None) -> str:
         return self.send(self.clicks["add"], [self.upload(name, data)], password)[0]
 
+    def add_address(self, url: str, password: str | None) -> str:
+        return self.send(self.clicks["add-address"], url, password)[0]
+
     def remove(self, doc_id: str, password: str | None) -> str:
         return self.send(self.clicks["remove"], doc_id, password)[0]
 
@@ -104,15 +108,23 @@ def guarded(tmp_path_factory, embedder):
     demo.close()
 
 
+@pytest.fixture(scope="module")
+def server():
+    """A real HTTP server on localhost serving web pages (test_fetch's): its address."""
+    with serving() as address:
+        yield address
+
+
 def documents(folder) -> list[str]:
     return sorted(path.name for path in folder.iterdir())
 
 
-def test_without_an_admin_password_nobody_can_add_or_remove_and_asking_stays_open(closed):
+def test_without_an_admin_password_nobody_can_add_or_remove_and_asking_stays_open(closed, server):
     visitor, before = Visitor(closed), documents(CORPUS)
 
     assert visitor.add("arctic.md", NEW_DOCUMENT, "anything at all") == message("writes_off")
     assert visitor.add("arctic.md", NEW_DOCUMENT, None) == message("writes_off")
+    assert visitor.add_address(server + "/page.html", None) == message("writes_off")
     assert visitor.remove(KEPT, "") == message("writes_off")
 
     assert documents(CORPUS) == before
@@ -126,11 +138,12 @@ WRONG = {"none": None, "empty": "", "a guess": "admin", "one space more": PASSWO
 
 
 @pytest.mark.parametrize("password", WRONG.values(), ids=WRONG.keys())
-def test_a_wrong_password_changes_nothing(guarded, password):
+def test_a_wrong_password_changes_nothing(guarded, server, password):
     url, corpus = guarded
     visitor, before = Visitor(url), documents(corpus)
 
     assert visitor.add("arctic.md", NEW_DOCUMENT, password) == message("wrong_password")
+    assert visitor.add_address(server + "/page.html", password) == message("wrong_password")
     assert visitor.remove(KEPT, password) == message("wrong_password")
     assert documents(corpus) == before
 
@@ -146,6 +159,20 @@ def test_the_admin_password_adds_a_document_that_is_answered_at_once_then_remove
     removed = visitor.remove("Arctic-survey.md", PASSWORD)
     assert "Arctic-survey.md" in removed and "1 removed" in removed
     assert "Arctic-survey.md" not in documents(corpus)
+
+
+def test_the_admin_password_adds_a_web_page_that_is_cited_by_its_address(guarded, server):
+    url = guarded[0]
+    visitor, address = Visitor(url), server + "/page.html"
+
+    added = visitor.add_address(address, PASSWORD)
+    assert f"✅ {address} → page.html" in added and "1 added" in added
+    reply = Client(url, verbose=False).predict("How far was the seabed of the Arctic cable route clear?",
+                                               api_name="/ask")
+    assert "1,400 km" in reply and address in reply
+    assert "already in the corpus" in visitor.add_address(address, PASSWORD)
+
+    assert "1 removed" in visitor.remove("page.html", PASSWORD)
 
 
 @pytest.fixture(scope="module")

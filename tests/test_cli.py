@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from qa.cli import main
 
 QA = Path(sys.executable).parent / "qa"
-COMMANDS = ["index", "ask", "serve", "eval"]
+COMMANDS = ["add", "index", "ask", "serve", "eval"]
 CO_CHAIR = "Who co-chaired the third Digital Partnership Council?"
 
 

@@ -51,7 +51,8 @@ def test_an_existing_document_is_never_overwritten(tmp_path):
     "name, data, error",
     [
         ("tool.exe", b"MZ\x90\x00", UnsupportedFormat),
-        ("notes.docx", b"PK\x03\x04", UnsupportedFormat),
+        ("notes.odt", b"PK\x03\x04", UnsupportedFormat),
+        ("notes.docx", b"PK\x03\x04", UnreadableDocument),  # named as Word, but not a Word file
         ("empty.md", b"", UnreadableDocument),
         ("binary.txt", bytes(range(256)) * 8, UnreadableDocument),
         ("broken.pdf", b"%PDF-1.4\nnot a pdf\n%%EOF\n", UnreadableDocument),

@@ -24,6 +24,7 @@ CJK_START = re.compile(rf"^[{CJK}]")
 # a word broken at a line's end: "Brus-" + "sels", "Vice-Presi-" + "dent"; the part before is letters only
 BROKEN = re.compile(r"(?<![^\W\d_])([^\W\d_]+)-$")
 CONTINUED = re.compile(r"^([^\W\d_]+)")
+WORD_END = re.compile(r"[^\W\d_]+$")
 # a bullet: Word's Symbol and Wingdings bullets are private-use glyphs (\uf0b7, \uf0a7, \uf0fc ...); a dash or
 # star only with a space after it ("-3%" is a number)
 BULLET = re.compile(r"^\s*(?:[\u2022\u2023\u2043\u2219\u00b7\u25a0-\u25ff\u2713\u2714\u27a2\u25ba\u2756\u30fb\uf000-\uf0ff]\s*"
@@ -52,6 +53,7 @@ class Reading:
     blocks: tuple[Block, ...] = ()
     metadata: dict[str, str] = field(default_factory=dict)
     created: str = ""  # YYYY-MM-DD
+    paged: bool = False  # laid out in pages (a PDF, a deck), which its citations name even when there is one
 
 
 class Composer:
@@ -83,8 +85,8 @@ class Composer:
         self._page += 1
         self._page_started = True
 
-    def reading(self, metadata: dict[str, str] | None = None, created: str = "") -> Reading:
-        return Reading("".join(self._parts), tuple(self.blocks), metadata or {}, created)
+    def reading(self, metadata: dict[str, str] | None = None, created: str = "", *, paged: bool = False) -> Reading:
+        return Reading("".join(self._parts), tuple(self.blocks), metadata or {}, created, paged)
 
     def _write(self, text: str) -> None:
         self._parts.append(text)
@@ -105,15 +107,27 @@ def join_lines(lines: list[str], known: frozenset[str] = frozenset()) -> str:
             continue
         if not text:
             text = line
-        elif (broken := BROKEN.search(text)) and (rest := CONTINUED.match(line)) and rest.group(1)[0].islower():
+        elif (broken := BROKEN.search(text)) and (rest := CONTINUED.match(line)):
             word = (broken.group(1) + rest.group(1)).lower()
-            whole = word in english.known_words() or word in known
-            text = text[:-1] + line if whole else text + line
+            whole = rest.group(1)[0].islower() and (word in english.known_words() or word in known)
+            text = text[:-1] + line if whole else text + line  # else a compound: "high-level", "EU-Japan"
         elif CJK_END.search(text) or CJK_START.match(line):
             text += line
+        elif _broken_without_hyphen(text, line, known):
+            text += line  # a narrow table cell wraps inside a word: "Japa" + "n"
         else:
             text += " " + line
     return CJK_SPACE.sub("", text) if CJK_START.search(text) or re.search(f"[{CJK}]", text) else text
+
+
+def _broken_without_hyphen(text: str, line: str, known: frozenset[str]) -> bool:
+    """Are the last word of text and the first of line no words, but one word together?"""
+    head, tail = WORD_END.search(text), CONTINUED.match(line)
+    if not head or not tail:
+        return False
+    words = english.known_words() | known
+    before, after = head.group().lower(), tail.group(1).lower()
+    return before not in words and after not in words and before + after in words
 
 
 def vocabulary(texts: list[str]) -> frozenset[str]:

@@ -49,7 +49,7 @@ def read_pdf(data: bytes, name: str) -> Reading:
             raise UnreadableDocument(f"{name}: the PDF cannot be parsed ({error})") from None
     composer = Composer()
     layout.compose(pages, composer)
-    return composer.reading(metadata, created)
+    return composer.reading(metadata, created, paged=True)
 
 
 def _page(page, name: str) -> layout.Page:

@@ -36,7 +36,8 @@ def read_pptx(data: bytes, name: str) -> Reading:
         created = properties.created.date().isoformat() if properties.created else ""
     except (PackageNotFoundError, KeyError, ValueError, TypeError, AttributeError, zipfile.BadZipFile) as error:
         raise UnreadableDocument(f"{name}: the PowerPoint file cannot be read ({error})") from None
-    return composer.reading({key: value.strip() for key, value in metadata.items() if value.strip()}, created)
+    metadata = {key: value.strip() for key, value in metadata.items() if value.strip()}
+    return composer.reading(metadata, created, paged=True)
 
 
 def _slide(slide, composer: Composer) -> None:
