@@ -15,7 +15,7 @@ import numpy as np
 from qa import index as scoring
 from qa import config, encoder, multilingual, store, text
 from qa.chunks import CHUNKER_VERSION, Chunk, ChunkSettings, chunk_document, searchable_text, sentence_in_context
-from qa.documents import METADATA_KEYS, Document, Skipped, read_corpus
+from qa.documents import METADATA_KEYS, SUFFIXES, Document, Skipped, read_corpus
 from qa.errors import EmptyCorpus, IndexCorrupt, IndexNotFound, ModelMismatch, QAError
 from qa.index import CROSS_FILES, ENGLISH_KEYWORDS, FILES, Index, evidence
 from qa.multilingual import Multilingual
@@ -92,7 +92,7 @@ def _build(corpus_dir: Path, index_dir: Path, embedder: Embedder, settings: Chun
     if not documents:
         reasons = "".join(f"\n  skipped {item.reason}" for item in skipped)
         raise EmptyCorpus(
-            f"No readable document in {corpus_dir}; add .txt, .md, .html or .pdf files "
+            f"No readable document in {corpus_dir}; add {', '.join(SUFFIXES)} files "
             f"(or set QA_CORPUS_DIR to the right folder).{reasons}"
         )
     previous = store.previous_manifest(index_dir)

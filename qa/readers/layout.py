@@ -14,7 +14,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from qa.readers.blocks import BULLET, NUMBERED, Composer, join_lines, list_marker, vocabulary
+from qa.readers.blocks import BULLET, CJK_START, NUMBERED, Composer, join_lines, list_marker, vocabulary
 
 MARGIN = 0.12  # running headers and footers sit in the top and bottom 12% of the page ...
 RUNNING_SHARE = 0.5  # ... and repeat, at the same height, on at least half of the pages (and on two or more)
@@ -228,8 +228,20 @@ def _continues(group: list[Line], line: Line, spacing: dict[float, float], right
         return False  # indented: a new paragraph's first line (a list item's own text is indented under its marker)
     if line.x1 < before.x0 or line.x0 > before.x1:
         return False  # not under it at all
-    # a paragraph's last line ends short of the column's edge, after its last sentence
-    return not (ended and before.x1 < right - 4 * line.size)
+    # a paragraph's last line ends short of the column's edge, after its last sentence, or so short that the next
+    # line's first word would have fitted on it: the break was the writer's, not the typesetter's
+    return not (ended and before.x1 < right - 4 * line.size or _would_fit(line, right - before.x1))
+
+
+def _would_fit(line: Line, room: float) -> bool:
+    """Would line's first word (a Chinese or Japanese character, for text without spaces) and a space before it
+    have fitted in room, at the width line's characters are set in?"""
+    text = line.text.strip()
+    if not text:
+        return False
+    first = text[0] if CJK_START.match(text) else text.split(" ", 1)[0]
+    width = (line.x1 - line.x0) / len(line.text)
+    return room > (len(first) + 1.5) * width
 
 
 def _carries_on(group: list[Line], following: list[Line]) -> bool:
