@@ -57,11 +57,11 @@ class Page:
 
 def compose(pages: list[Page], composer: Composer) -> None:
     """Write the pages' text into composer as headings, paragraphs, items and table rows, page by page."""
-    running = _running_lines(pages)
+    body = _body_size([line for page in pages for line in page.lines])
+    running = _running_lines(pages, body)
     kept = [[line for line in page.lines if _key(line, page) not in running and not _page_number(line, page)]
             for page in pages]
     ordered = [_reading_order(lines, page.width) for page, lines in zip(pages, kept)]
-    body = _body_size([line for lines in ordered for line in lines])
     known = vocabulary([line.text for lines in ordered for line in lines])
     spacing = _line_spacing([line for lines in ordered for line in lines])
     groups = [_paragraphs(lines, spacing, page.width) for page, lines in zip(pages, ordered)]
@@ -82,11 +82,14 @@ def _key(line: Line, page: Page) -> tuple | None:
     return re.sub(r"\d+", "#", " ".join(line.text.casefold().split())), round(line.y0 / 4), round(line.size)
 
 
-def _running_lines(pages: list[Page]) -> set[tuple]:
-    """The margin lines that repeat at the same height on most pages: running headers and footers."""
+def _running_lines(pages: list[Page], body: float) -> set[tuple]:
+    """The margin lines that repeat at the same height on most pages: running headers and footers. They are set no
+    larger than the text (a slide's title, repeated on the slides that continue it, is larger)."""
     if len(pages) < 2:
         return set()
-    seen = Counter(key for page in pages for key in {_key(line, page) for line in page.lines} if key is not None)
+    seen = Counter(key for page in pages
+                   for key in {_key(line, page) for line in page.lines if line.size <= body * 1.05}
+                   if key is not None)
     needed = max(2, RUNNING_SHARE * len(pages))
     return {key for key, pages_with in seen.items() if pages_with >= needed}
 
@@ -193,13 +196,17 @@ def _marker_only(text: str) -> bool:
 
 def _paragraphs(lines: list[Line], spacing: dict[float, float], width: float) -> list[list[Line]]:
     """Lines grouped into paragraphs, items, headings and rows."""
-    rights: dict[str, float] = {}  # where each column's text ends on this page
+    # where the text of each column and type size ends on this page: a slide's title box is narrower than its body
+    rights: dict[tuple[str, float], float] = {}
     for line in lines:
         if not line.row:
-            rights[_column(line, width)] = max(rights.get(_column(line, width), 0.0), line.x1)
+            key = _column(line, width), round(line.size)
+            rights[key] = max(rights.get(key, 0.0), line.x1)
     groups: list[list[Line]] = []
     for line in lines:
-        if groups and _continues(groups[-1], line, spacing, rights.get(_column(groups[-1][-1], width), line.x1)):
+        before = groups[-1][-1] if groups else None
+        if before and _continues(groups[-1], line, spacing,
+                                 rights.get((_column(before, width), round(before.size)), before.x1)):
             groups[-1].append(line)
         else:
             groups.append([line])
