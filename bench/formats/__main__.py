@@ -1,15 +1,20 @@
 """The bundled documents as people hold them (PDF, Word, PowerPoint, web pages, scans): answered as well as the
 Markdown originals? In one run, each format indexed afresh and asked the same questions.
 
-    python -m bench.formats                    # every format of bench/formats/, English and Japanese
-    python -m bench.formats --only docx,scan   # some of them
-    python -m bench.formats --questions bench/heldout/questions.jsonl
+    python -m bench.formats                          # every format, English and Japanese
+    python -m bench.formats --only markdown,docx     # some of them
+    python -m bench.formats --misses                 # and the questions each missed
 
-Per format: hit@1, hit@5 and short answers on the development questions (../shared/eval/dev_qa.jsonl, the
-Japanese documents' bench/japanese/questions.jsonl for the Japanese PDFs); the passages holding a running header,
-footer or page number, a word split by a line-end hyphen ("Brus- sels"), or starting mid-word; the citations with
-a title, publisher, date and (for PDFs) a page; and the reading speed in pages per second, OCR apart. The
-renderings are made by bench/formats/render.py (see README.md here).
+Two sets of renderings: bench/formats/ (render.py: LibreOffice, reportlab, python-docx, python-pptx, pdftoppm),
+which the readers were developed on, and bench/formats-blind/ (make.py: Chromium's print to PDF, LibreOffice
+Writer from ODT with two columns and indented paragraphs, an Impress deck of hand-placed text boxes, 150 dpi skewed
+scans), made by a helper who never saw the readers: the check. Two sets of questions: the development sets
+(../shared/eval/dev_qa.jsonl; bench/japanese/questions.jsonl for the Japanese documents) and blind ones written
+from the documents' text alone (blind_questions*.jsonl here). Per format: hit@1 and hit@5 with the difference
+from the originals, short answers; the passages holding a running header, footer or page number, a word split by
+a line-end hyphen ("Brus- sels"), or starting mid-word; the documents with title, publisher and date; the PDF and
+deck passages whose citation names a page; the reading speed in pages per second (OCR included where the format
+is a scan); the build time.
 """
 
 from __future__ import annotations
@@ -28,30 +33,30 @@ from qa.config import REPOSITORY
 from qa.documents import PAGE_BREAK, read_corpus
 
 FORMATS = Path(__file__).resolve().parent
+BLIND = FORMATS.parent / "formats-blind"  # other producers' renderings, made without seeing the readers: the check
 MARKDOWN = REPOSITORY / "corpus"
-ENGLISH = ("markdown", "html", "docx", "pptx", "libreoffice-pdf", "reportlab-pdf", "pptx-pdf", "scan")
-JAPANESE_FORMATS = ("japanese-markdown", "japanese-pdf", "japanese-scan")
-RUNNING = re.compile(r"\bPage \d+ of \d+\b|\bPage \d+\b|\d+ / \d+\b|- \d+ -")  # the renderings' footers
+ENGLISH = {"markdown": MARKDOWN, **{name: FORMATS / name for name in (
+    "html", "docx", "pptx", "libreoffice-pdf", "reportlab-pdf", "pptx-pdf", "scan")},
+    **{f"blind: {name}": BLIND / name for name in ("chromium-print", "writer-odt-pdf", "impress-pdf", "scan-150dpi")}}
+JAPANESE_FORMATS = {"japanese-markdown": JAPANESE / "corpus", "japanese-pdf": FORMATS / "japanese-pdf",
+                    "japanese-scan": FORMATS / "japanese-scan", "blind: japanese-chromium": BLIND / "japanese-chromium"}
+QUESTIONS = {  # (English, Japanese) question files: the development sets, and blind ones written from the text only
+    "dev": (EVAL / "dev_qa.jsonl", JAPANESE / "questions.jsonl"),
+    "blind": (FORMATS / "blind_questions.jsonl", FORMATS / "blind_questions_ja.jsonl"),
+}
+RUNNING = re.compile(r"\bPage \d+ of \d+\b|\bPage \d+\b|\b\d+ ?/ ?\d+$|[-–] ?\d+ ?[-–]|\d{1,2}/\d{1,2}/\d{2}, \d")
 SPLIT = re.compile(r"[^\W\d_]- [a-z]")  # "Brus- sels": a line-end hyphen left in, and a space after it
 MID_WORD = re.compile(r"^[a-z]")  # a passage starting in the middle of a word or sentence
 
 
-def corpus_of(name: str, folder: Path) -> Path:
-    """A corpus folder of the format name: the renderings, and for Japanese the originals they do not replace."""
+def corpus_of(rendered: Path, originals: Path, folder: Path) -> Path:
+    """A corpus folder: each original document as rendered in the folder rendered, where it is, else as it is."""
     folder.mkdir(parents=True, exist_ok=True)
-    if name == "markdown":
-        shutil.copytree(MARKDOWN, folder, dirs_exist_ok=True)
-        return folder
-    if name.startswith("japanese"):
-        for original in (JAPANESE / "corpus").iterdir():
-            rendered = FORMATS / name / f"{original.stem}.pdf"
-            if name == "japanese-markdown" or not rendered.exists():
-                shutil.copy(original, folder / original.name)
-            else:
-                shutil.copy(rendered, folder / rendered.name)
-        return folder
-    for path in (FORMATS / name).iterdir():
-        shutil.copy(path, folder / path.name)
+    renderings = {path.stem: path for path in rendered.iterdir() if path.is_file() and not path.name.startswith(".")}
+    for original in originals.iterdir():
+        if original.is_file():
+            chosen = renderings.get(original.stem, original)
+            shutil.copy(chosen, folder / chosen.name)
     return folder
 
 
@@ -76,58 +81,73 @@ def passage_checks(corpus: Path) -> dict[str, float]:
     }
 
 
-def evaluate_format(name: str, questions: Path) -> dict:
+def evaluate_format(name: str, rendered: Path, originals: Path, questions: dict[str, Path]) -> dict:
+    """Index the corpus of one format and ask it each question file: {question set: scores}, with its passage checks."""
     with tempfile.TemporaryDirectory() as scratch:
-        corpus = corpus_of(name, Path(scratch) / "corpus")
+        corpus = corpus_of(rendered, originals, Path(scratch) / "corpus")
         checks = passage_checks(corpus)
         started = time.perf_counter()
         build_index(corpus, Path(scratch) / "index")
         built = time.perf_counter() - started
-        result = evaluate.run(questions, k=5, corpus_dir=corpus, index_dir=Path(scratch) / "index",
-                              baselines=False)[0]
-        scores = evaluate.metrics(result)
-        return {"format": name, "hit@1": scores["answer-hit@1"], "hit@5": scores["answer-hit@5"],
-                "short answer": scores["short answer has answer"], "build s": built, **checks,
-                "misses": evaluate.misses(result)}
+        found = {"format": name, "build s": built, **checks}
+        for label, path in questions.items():
+            if not path.exists():
+                continue
+            result = evaluate.run(path, k=5, corpus_dir=corpus, index_dir=Path(scratch) / "index", baselines=False)[0]
+            scores = evaluate.metrics(result)
+            found[label] = {"hit@1": scores["answer-hit@1"], "hit@5": scores["answer-hit@5"],
+                            "short answer": scores["short answer has answer"],
+                            "abstains": scores["abstains on out_of_scope"], "misses": evaluate.misses(result)}
+        return found
 
 
-def row(found: dict, base: dict) -> str:
-    def number(key: str, digits: int = 2) -> str:
-        value = found[key]
+def row(found: dict, base: dict, labels: list[str]) -> str:
+    def number(value, digits: int = 2) -> str:
         return "–" if value is None else f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
-    delta = f"{found['hit@1'] - base['hit@1']:+.2f} / {found['hit@5'] - base['hit@5']:+.2f}"
-    return (f"| {found['format']} | {number('hit@1')} | {number('hit@5')} | {number('short answer')} | {delta} | "
-            f"{number('running header/footer')} | {number('split words')} | {number('start mid-word')} | "
-            f"{number('passages')} | {number('title+publisher+date')} | {number('page in citation')} | "
-            f"{number('pages/s', 0)} | {number('build s', 1)} |")
+    cells = []
+    for label in labels:
+        scores, base_scores = found.get(label), base.get(label)
+        if not scores:
+            cells += ["–"] * 3
+            continue
+        cells += [f"{number(scores['hit@1'])} ({scores['hit@1'] - base_scores['hit@1']:+.2f})",
+                  f"{number(scores['hit@5'])} ({scores['hit@5'] - base_scores['hit@5']:+.2f})",
+                  number(scores["short answer"])]
+    checks = [number(found[key]) for key in ("running header/footer", "split words", "start mid-word", "passages",
+                                             "title+publisher+date", "page in citation")]
+    return f"| {found['format']} | " + " | ".join(cells + checks + [number(found["pages/s"], 0),
+                                                                   number(found["build s"], 1)]) + " |"
 
 
-HEADER = ("| format | hit@1 | hit@5 | short answer | Δ hit@1 / hit@5 vs Markdown | passages with header/footer | "
-          "split words | passages starting mid-word | passages | docs with title+publisher+date | "
-          "PDF/deck passages citing a page | pages/s read | build s |\n" + "|---" * 13 + "|")
+def header(labels: list[str]) -> str:
+    names = [f"{label} {metric}" for label in labels for metric in ("hit@1 (Δ)", "hit@5 (Δ)", "short answer")]
+    names += ["passages with header/footer", "split words", "passages starting mid-word", "passages",
+              "docs with title+publisher+date", "PDF/deck passages citing a page", "pages/s read", "build s"]
+    return "| format | " + " | ".join(names) + " |\n" + "|---" * (len(names) + 1) + "|"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", help="comma-separated formats (default: all)")
-    parser.add_argument("--questions", type=Path, default=EVAL / "dev_qa.jsonl", help="English question file")
+    parser.add_argument("--only", help="comma-separated formats (default: all), e.g. markdown,docx,'blind: scan-150dpi'")
     parser.add_argument("--misses", action="store_true", help="list each format's missed questions")
     args = parser.parse_args()
     chosen = args.only.split(",") if args.only else [*ENGLISH, *JAPANESE_FORMATS]
-    for names, questions in ((ENGLISH, args.questions), (JAPANESE_FORMATS, JAPANESE / "questions.jsonl")):
-        names = [name for name in names if name in chosen]
+    for language, (formats, originals) in enumerate(((ENGLISH, MARKDOWN), (JAPANESE_FORMATS, JAPANESE / "corpus"))):
+        names = [name for name in formats if name in chosen]
         if not names:
             continue
-        base_name = names[0] if names[0] in ("markdown", "japanese-markdown") else (
-            "markdown" if names[0] in ENGLISH else "japanese-markdown")
-        results = [evaluate_format(name, questions) for name in dict.fromkeys([base_name, *names])]
-        print(f"\n{questions.name}\n{HEADER}")
+        base = next(iter(formats))  # the originals, which every format is compared with
+        questions = {label: files[language] for label, files in QUESTIONS.items()}
+        labels = [label for label, path in questions.items() if path.exists()]
+        results = [evaluate_format(name, formats[name], originals, questions) for name in dict.fromkeys([base, *names])]
+        print(f"\n{header(labels)}")
         for found in results:
-            print(row(found, results[0]), flush=True)
+            print(row(found, results[0], labels), flush=True)
         if args.misses:
             for found in results:
-                print(f"\n{found['format']}:", *found["misses"], sep="\n  ")
+                for label in labels:
+                    print(f"\n{found['format']}, {label}:", *found[label]["misses"], sep="\n  ")
 
 
 if __name__ == "__main__":
