@@ -119,7 +119,7 @@ def test_a_scanned_page_is_read_by_ocr_and_cited_as_such(path, expected):
 
 
 def test_a_scan_without_ocr_installed_is_skipped_saying_how_to_install_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(ocr, "_models", lambda: ("", ""))
+    monkeypatch.setattr(ocr, "_tesseract", lambda: ("", ""))
     (tmp_path / "scan.pdf").write_bytes((FORMATS / "scan" / f"{THIRD}.pdf").read_bytes())
     (tmp_path / "ok.md").write_text("A readable document.\n", encoding="utf-8")
 

@@ -18,6 +18,7 @@ from qa.readers.blocks import BULLET, CJK_START, NUMBERED, Composer, join_lines,
 
 MARGIN = 0.12  # running headers and footers sit in the top and bottom 12% of the page ...
 RUNNING_SHARE = 0.5  # ... and repeat, at the same height, on at least half of the pages (and on two or more)
+SAME_HEIGHT = 0.015  # of the page's height: what a scan's skew moves a line by
 PAGE_NUMBER = re.compile(
     r"(?:page|p\.|seite|ページ)?\s*[-–—(]?\s*\d{1,4}\s*[-–—)]?\s*(?:(?:of|/|von|／)\s*\d{1,4})?\s*(?:ページ|頁)?",
     re.IGNORECASE,
@@ -43,25 +44,27 @@ class Line:
     bold: bool = False
     row: bool = False  # a table's row: a block of its own, never joined to the lines around it
     ocr: bool = False
+    paragraph: tuple[int, int] | None = None  # the paragraph OCR found it in, which stands for the geometry's reading
 
 
 @dataclass(frozen=True)
 class Page:
-    """A page's lines (in any order) and its size."""
+    """A page's lines and its size."""
 
     number: int
     width: float
     height: float
     lines: tuple[Line, ...]
+    ordered: bool = False  # the lines are in reading order already (OCR reads a page's columns in turn)
 
 
 def compose(pages: list[Page], composer: Composer) -> None:
     """Write the pages' text into composer as headings, paragraphs, items and table rows, page by page."""
     body = _body_size([line for page in pages for line in page.lines])
     running = _running_lines(pages, body)
-    kept = [[line for line in page.lines if _key(line, page) not in running and not _page_number(line, page)]
+    kept = [[line for line in page.lines if not _running(line, page, running) and not _page_number(line, page)]
             for page in pages]
-    ordered = [_reading_order(lines, page.width) for page, lines in zip(pages, kept)]
+    ordered = [lines if page.ordered else _reading_order(lines, page.width) for page, lines in zip(pages, kept)]
     known = vocabulary([line.text for lines in ordered for line in lines])
     spacing = _line_spacing([line for lines in ordered for line in lines])
     groups = [_paragraphs(lines, spacing, page.width) for page, lines in zip(pages, ordered)]
@@ -75,23 +78,36 @@ def compose(pages: list[Page], composer: Composer) -> None:
             _add(group, composer, body, known)
 
 
-def _key(line: Line, page: Page) -> tuple | None:
-    """Where and what a line is, digits aside ("Page 2 of 3" is "Page # of #"), if it is in a page's margin."""
+def _key(line: Line, page: Page) -> str | None:
+    """What a line in a page's margin says, digits aside ("Page 2 of 3" is "page # of #"); None for other lines."""
     if line.y1 > page.height * MARGIN and line.y0 < page.height * (1 - MARGIN):
         return None
-    return re.sub(r"\d+", "#", " ".join(line.text.casefold().split())), round(line.y0 / 4), round(line.size)
+    return re.sub(r"\d+", "#", " ".join(line.text.casefold().split()))
 
 
-def _running_lines(pages: list[Page], body: float) -> set[tuple]:
-    """The margin lines that repeat at the same height on most pages: running headers and footers. They are set no
-    larger than the text (a slide's title, repeated on the slides that continue it, is larger)."""
+def _running_lines(pages: list[Page], body: float) -> dict[str, float]:
+    """The margin lines that repeat at the same height on most pages, running headers and footers: {what they
+    say: how far down the page}. They are set no larger than the text (a slide's title, repeated on the slides that
+    continue it, is larger); "the same height" allows for a scan's skew."""
     if len(pages) < 2:
-        return set()
-    seen = Counter(key for page in pages
-                   for key in {_key(line, page) for line in page.lines if line.size <= body * 1.05}
-                   if key is not None)
+        return {}
+    heights: dict[str, dict[int, float]] = {}
+    for page in pages:
+        for line in page.lines:
+            if line.size <= body * 1.05 and (key := _key(line, page)) is not None:
+                heights.setdefault(key, {}).setdefault(page.number, line.y0 / page.height)
     needed = max(2, RUNNING_SHARE * len(pages))
-    return {key for key, pages_with in seen.items() if pages_with >= needed}
+    running = {}
+    for key, found in heights.items():
+        middle = statistics.median(found.values())
+        if sum(abs(height - middle) <= SAME_HEIGHT for height in found.values()) >= needed:
+            running[key] = middle
+    return running
+
+
+def _running(line: Line, page: Page, running: dict[str, float]) -> bool:
+    key = _key(line, page)
+    return key in running and abs(line.y0 / page.height - running[key]) <= SAME_HEIGHT
 
 
 def _page_number(line: Line, page: Page) -> bool:
@@ -222,6 +238,8 @@ def _continues(group: list[Line], line: Line, spacing: dict[float, float], right
     before = group[-1]
     if line.row or before.row or _starts_item(line.text):
         return False
+    if line.paragraph is not None and before.paragraph is not None:  # a sentence may run on into the next column
+        return line.paragraph == before.paragraph or _carries_on(group, [line])
     ended = before.text.rstrip().endswith(SENTENCE_END)
     if abs(line.size - before.size) > 0.6 or (line.bold != before.bold and (ended or before.x1 < right - 4 * line.size)):
         return False  # a heading and the text under it (a bold phrase inside a paragraph is no heading)

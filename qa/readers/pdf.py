@@ -57,11 +57,13 @@ def _page(page, name: str) -> layout.Page:
     tables = _tables(page, number)
     lines = [line for line in _lines(page.get_text("dict"), number) if not _inside(line, tables)]
     if not lines and not tables and page.get_images():
-        lines = _lines(ocr.read_page(page, number, name), number, from_ocr=True)
+        read = [layout.Line(number, *line["bbox"], line["text"], line["size"], ocr=True, paragraph=line["paragraph"])
+                for line in ocr.read_page(page, number, name)]
+        return layout.Page(number, page.rect.width, page.rect.height, tuple(read), ordered=True)
     return layout.Page(number, page.rect.width, page.rect.height, tuple(lines + tables))
 
 
-def _lines(content: dict, number: int, from_ocr: bool = False) -> list[layout.Line]:
+def _lines(content: dict, number: int) -> list[layout.Line]:
     """The horizontal lines of PyMuPDF's text dictionary, each with its size (the one most of it is set in) and
     whether it is all bold."""
     lines = []
@@ -74,7 +76,7 @@ def _lines(content: dict, number: int, from_ocr: bool = False) -> list[layout.Li
             bold = all(span["flags"] & BOLD or "bold" in span["font"].lower() for span in spans)
             x0, y0, x1, y1 = line["bbox"]
             text = "".join(span["text"] for span in line["spans"])
-            lines.append(layout.Line(number, x0, y0, x1, y1, text, main["size"], bold, ocr=from_ocr))
+            lines.append(layout.Line(number, x0, y0, x1, y1, text, main["size"], bold))
     return lines
 
 
