@@ -4,6 +4,7 @@ Markdown originals? In one run, each format indexed afresh and asked the same qu
     python -m bench.formats                          # every format, English and Japanese
     python -m bench.formats --only markdown,docx     # some of them
     python -m bench.formats --misses                 # and the questions each missed
+    python -m bench.formats --speed                  # only how many pages a second the PDF reader reads
 
 Two sets of renderings: bench/formats/ (render.py: LibreOffice, reportlab, python-docx, python-pptx, pdftoppm),
 which the readers were developed on, and bench/formats-blind/ (make.py: Chromium's print to PDF, LibreOffice
@@ -127,11 +128,34 @@ def header(labels: list[str]) -> str:
     return "| format | " + " | ".join(names) + " |\n" + "|---" * (len(names) + 1) + "|"
 
 
+def reading_speed(rounds: int = 5) -> None:
+    """Pages per second the PDF reader reads, OCR apart: every PDF with a text layer, read rounds times after
+    one read to warm up, best round reported (the machine is shared)."""
+    from qa.readers.pdf import read_pdf
+
+    files = [path for folder in [*ENGLISH.values(), *JAPANESE_FORMATS.values()] if "scan" not in folder.name
+             for path in sorted(folder.glob("*.pdf"))]
+    data = [(path.read_bytes(), path.name) for path in files]
+    pages = sum(read_pdf(content, name).text.count(PAGE_BREAK) + 1 for content, name in data)
+    best = min(_timed(lambda: [read_pdf(content, name) for content, name in data]) for _ in range(rounds))
+    print(f"{len(files)} PDFs, {pages} pages: {pages / best:.0f} pages/s (best of {rounds} rounds, {best:.2f} s)")
+
+
+def _timed(work) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="comma-separated formats (default: all), e.g. markdown,docx,'blind: scan-150dpi'")
     parser.add_argument("--misses", action="store_true", help="list each format's missed questions")
+    parser.add_argument("--speed", action="store_true", help="only the PDF reader's pages per second")
     args = parser.parse_args()
+    if args.speed:
+        reading_speed()
+        return
     chosen = args.only.split(",") if args.only else [*ENGLISH, *JAPANESE_FORMATS]
     for language, (formats, originals) in enumerate(((ENGLISH, MARKDOWN), (JAPANESE_FORMATS, JAPANESE / "corpus"))):
         names = [name for name in formats if name in chosen]

@@ -21,6 +21,7 @@ CJK = r"\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-
 CJK_SPACE = re.compile(rf"(?<=[{CJK}])[ \t\u00a0]+(?=\S)|(?<=\S)[ \t\u00a0]+(?=[{CJK}])")
 CJK_END = re.compile(rf"[{CJK}]$")
 CJK_START = re.compile(rf"^[{CJK}]")
+CJK_ANY = re.compile(rf"[{CJK}]")
 # a word broken at a line's end: "Brus-" + "sels", "Vice-Presi-" + "dent"; the part before is letters only
 BROKEN = re.compile(r"(?<![^\W\d_])([^\W\d_]+)-$")
 CONTINUED = re.compile(r"^([^\W\d_]+)")
@@ -108,8 +109,7 @@ def join_lines(lines: list[str], known: frozenset[str] = frozenset()) -> str:
         if not text:
             text = line
         elif (broken := BROKEN.search(text)) and (rest := CONTINUED.match(line)):
-            word = (broken.group(1) + rest.group(1)).lower()
-            whole = rest.group(1)[0].islower() and (word in english.known_words() or word in known)
+            whole = rest.group(1)[0].islower() and _known((broken.group(1) + rest.group(1)).lower(), known)
             text = text[:-1] + line if whole else text + line  # else a compound: "high-level", "EU-Japan"
         elif CJK_END.search(text) or CJK_START.match(line):
             text += line
@@ -117,7 +117,7 @@ def join_lines(lines: list[str], known: frozenset[str] = frozenset()) -> str:
             text += line  # a narrow table cell wraps inside a word: "Japa" + "n"
         else:
             text += " " + line
-    return CJK_SPACE.sub("", text) if CJK_START.search(text) or re.search(f"[{CJK}]", text) else text
+    return CJK_SPACE.sub("", text) if CJK_ANY.search(text) else text
 
 
 def _broken_without_hyphen(text: str, line: str, known: frozenset[str]) -> bool:
@@ -125,9 +125,12 @@ def _broken_without_hyphen(text: str, line: str, known: frozenset[str]) -> bool:
     head, tail = WORD_END.search(text), CONTINUED.match(line)
     if not head or not tail:
         return False
-    words = english.known_words() | known
     before, after = head.group().lower(), tail.group(1).lower()
-    return before not in words and after not in words and before + after in words
+    return not _known(before, known) and not _known(after, known) and _known(before + after, known)
+
+
+def _known(word: str, known: frozenset[str]) -> bool:
+    return word in known or word in english.known_words()
 
 
 def vocabulary(texts: list[str]) -> frozenset[str]:

@@ -4,6 +4,7 @@ file states, read leniently."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -15,6 +16,8 @@ from qa.readers.blocks import CELL_SEPARATOR, Composer, Reading, join_lines
 log = logging.getLogger(__name__)
 
 BOLD = 16  # PyMuPDF's span flag for bold type
+EDGE = 4  # points: the shortest line or side that can be a table's ruling
+BULLET_SIZE = 8  # points: a filled shape no larger beside a line's start is the list's bullet
 PDF_DATE = re.compile(r"(?:D:)?\s*(\d{4})(\d{2})?(\d{2})?")  # "D:20261207225438Z'", "D:2025", however it ends
 XMP = {  # what the file's XMP packet says, where its Info dictionary does not
     "title": re.compile(r"<dc:title>.*?<rdf:li[^>]*>([^<]+)</rdf:li>", re.DOTALL),
@@ -54,8 +57,9 @@ def read_pdf(data: bytes, name: str) -> Reading:
 
 def _page(page, name: str) -> layout.Page:
     number = page.number + 1
-    tables = _tables(page, number)
-    lines = [line for line in _lines(page.get_text("dict"), number) if not _inside(line, tables)]
+    drawings = page.get_drawings()
+    tables = _tables(page, number, drawings)
+    lines = _bulleted([line for line in _lines(page.get_text("dict"), number) if not _inside(line, tables)], drawings)
     if not lines and not tables and page.get_images():
         read = [layout.Line(number, *line["bbox"], line["text"], line["size"], ocr=True, paragraph=line["paragraph"])
                 for line in ocr.read_page(page, number, name)]
@@ -80,9 +84,9 @@ def _lines(content: dict, number: int) -> list[layout.Line]:
     return lines
 
 
-def _tables(page, number: int) -> list[layout.Line]:
+def _tables(page, number: int, drawings: list[dict]) -> list[layout.Line]:
     """The rows of the page's ruled tables, each a Line whose cells are joined: a row is read as one."""
-    if not _ruled(page.get_drawings()):  # find_tables reads every character in Python: only where a grid is
+    if not _ruled(drawings):  # find_tables reads every character in Python: only where a grid is
         return []
     rows = []
     for table in page.find_tables().tables:
@@ -94,17 +98,38 @@ def _tables(page, number: int) -> list[layout.Line]:
     return rows if len({line.y0 for line in rows}) > 1 else []  # one row alone is a box around text, not a table
 
 
+def _bulleted(lines: list[layout.Line], drawings: list[dict]) -> list[layout.Line]:
+    """lines, those a drawn bullet (a small filled shape just left of a line, as browsers print a list's discs)
+    stands before marked with "•" as a printed bullet would be."""
+    dots = [drawing["rect"] for drawing in drawings
+            if drawing.get("fill") is not None and 1 < drawing["rect"].width <= BULLET_SIZE
+            and 1 < drawing["rect"].height <= BULLET_SIZE]
+    if not dots:
+        return lines
+    marked = []
+    for line in lines:
+        middle = (line.y0 + line.y1) / 2
+        if any(dot.y0 - 1 <= middle <= dot.y1 + 1 and 0 <= line.x0 - dot.x1 <= 3 * line.size for dot in dots):
+            line = dataclasses.replace(line, text="• " + line.text.lstrip())
+        marked.append(line)
+    return marked
+
+
 def _ruled(drawings: list[dict]) -> bool:
     """Do the page's drawings hold a grid a table could be ruled by: two or more horizontal and vertical edges?"""
     across = down = 0
     for drawing in drawings:
         for item in drawing["items"]:
-            if item[0] == "l":
-                start, end = item[1], item[2]
-                across += abs(start.y - end.y) < 1
-                down += abs(start.x - end.x) < 1
-            elif item[0] in ("re", "qu"):
-                across, down = across + 2, down + 2
+            if item[0] == "l":  # a line; one shorter than EDGE is a dot, or a zero-length stroke of a path
+                width, height = abs(item[2].x - item[1].x), abs(item[2].y - item[1].y)
+            elif item[0] in ("re", "qu"):  # a rectangle: a cell's box, or a rule drawn as a thin bar
+                box = item[1] if item[0] == "re" else item[1].rect
+                across, down = across + 2 * (box.width >= EDGE), down + 2 * (box.height >= EDGE)
+                continue
+            else:
+                continue
+            across += width >= EDGE and height < 1
+            down += height >= EDGE and width < 1
     return across >= 3 and down >= 2
 
 
