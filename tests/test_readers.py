@@ -212,3 +212,22 @@ def test_questions_are_answered_from_printed_pdfs_and_a_scan_with_pages_in_their
         assert hits and hits[0].doc_id.startswith(where), (question, result.passages)
         assert hits[0].location.startswith("page "), hits[0]
         assert hits[0].location.endswith("(OCR)") == (where == SECOND)
+
+
+def test_bullets_drawn_as_shapes_mark_list_items(tmp_path):
+    """Browsers print a list's discs as filled circles, not as a bullet character."""
+    with pymupdf.open() as document:
+        page = document.new_page()
+        page.insert_text((72, 72), "The partners agreed on three points:")
+        for n, item in enumerate(("Semiconductors: a joint research call.", "Quantum: a shared roadmap.",
+                                  "Data: interoperable data spaces.")):
+            y = 100 + 16 * n
+            page.draw_circle((80, y - 3.5), 2, fill=(0, 0, 0), color=None)
+            page.insert_text((90, y), item)
+        (tmp_path / "list.pdf").write_bytes(document.tobytes())
+
+    document = read_document(tmp_path / "list.pdf")
+
+    items = [document.text[b.start:b.end] for b in document.blocks if b.kind == "item"]
+    assert items == ["Semiconductors: a joint research call.", "Quantum: a shared roadmap.",
+                     "Data: interoperable data spaces."]
