@@ -88,9 +88,7 @@ def chunk_document(document: Document, settings: ChunkSettings = ChunkSettings()
         if block.kind in ("heading", "labels"):
             # keep two levels: a slide's title above its sub-heading, say; of labels, the last is the latest title
             line = _one_line(text[block.start : block.end].rsplit("\n", 1)[-1])
-            # the document's title heads every passage already (searchable_text), and a heading repeated (a slide
-            # title on the slides that continue it) is one level, not two
-            if line.casefold() not in (title, heading.rsplit(" — ", 1)[-1].casefold()):
+            if line.casefold() != title:  # the document's title heads every passage already (searchable_text)
                 heading = f"{heading.split(' — ')[-1]} — {line}" if heading else line
             lead = ""
         elif block.kind == "lead":

@@ -23,8 +23,10 @@ PAGE_NUMBER = re.compile(
     r"(?:page|p\.|seite|ページ)?\s*[-–—(]?\s*\d{1,4}\s*[-–—)]?\s*(?:(?:of|/|von|／)\s*\d{1,4})?\s*(?:ページ|頁)?",
     re.IGNORECASE,
 )
-SENTENCE_END = tuple(".!?:;。！？：；」』）)\"”")
+# a sentence's end: its stop, and the quotes or brackets that close after it ("... in 2026.)", "…した。」")
+SENTENCE_END = re.compile(r"[.!?:;。！？：；][\"'”’)）」』\]]*\s*$")
 BARE_NUMBER = re.compile(r"\d{1,3}")  # a list's number, printed apart from its item without a full stop
+JUSTIFIED = 0.5  # the share of a column's lines ending at its edge from which it is set justified
 PARAGRAPH_GAP = 1.3  # a line further below the one before than this times the usual spacing starts a paragraph
 HEADING_SIZE = 1.12  # text this much larger than the body's is a heading ...
 MAX_HEADING_WORDS = 20  # ... when it is this short
@@ -45,6 +47,14 @@ class Line:
     row: bool = False  # a table's row: a block of its own, never joined to the lines around it
     ocr: bool = False
     paragraph: tuple[int, int] | None = None  # the paragraph OCR found it in, which stands for the geometry's reading
+
+
+@dataclass(frozen=True)
+class Edge:
+    """Where a column's lines end, and whether they are justified (most end there)."""
+
+    right: float
+    justified: bool
 
 
 @dataclass(frozen=True)
@@ -212,17 +222,19 @@ def _marker_only(text: str) -> bool:
 
 def _paragraphs(lines: list[Line], spacing: dict[float, float], width: float) -> list[list[Line]]:
     """Lines grouped into paragraphs, items, headings and rows."""
-    # where the text of each column and type size ends on this page: a slide's title box is narrower than its body
-    rights: dict[tuple[str, float], float] = {}
+    # where the text of each column and type size ends on this page (a slide's title box is narrower than its
+    # body), and whether it is justified there: most of its lines end at that edge
+    ends: dict[tuple[str, float], list[float]] = {}
     for line in lines:
         if not line.row:
-            key = _column(line, width), round(line.size)
-            rights[key] = max(rights.get(key, 0.0), line.x1)
+            ends.setdefault((_column(line, width), round(line.size)), []).append(line.x1)
+    edges = {key: Edge(max(found), sum(x1 > max(found) - 2 for x1 in found) >= JUSTIFIED * len(found))
+             for key, found in ends.items()}
     groups: list[list[Line]] = []
     for line in lines:
         before = groups[-1][-1] if groups else None
         if before and _continues(groups[-1], line, spacing,
-                                 rights.get((_column(before, width), round(before.size)), before.x1)):
+                                 edges.get((_column(before, width), round(before.size)), Edge(before.x1, False))):
             groups[-1].append(line)
         else:
             groups.append([line])
@@ -233,15 +245,19 @@ def _column(line: Line, width: float) -> str:
     return "left" if line.x1 <= width / 2 + 2 else "right" if line.x0 >= width / 2 - 2 else "across"
 
 
-def _continues(group: list[Line], line: Line, spacing: dict[float, float], right: float) -> bool:
+def _continues(group: list[Line], line: Line, spacing: dict[float, float], edge: Edge) -> bool:
     """Is line the next line of the paragraph (or item) group, rather than the start of a new block?"""
     before = group[-1]
     if line.row or before.row or _starts_item(line.text):
         return False
     if line.paragraph is not None and before.paragraph is not None:  # a sentence may run on into the next column
         return line.paragraph == before.paragraph or _carries_on(group, [line])
-    ended = before.text.rstrip().endswith(SENTENCE_END)
-    if abs(line.size - before.size) > 0.6 or (line.bold != before.bold and (ended or before.x1 < right - 4 * line.size)):
+    ended = SENTENCE_END.search(before.text) is not None
+    # the line before was broken by its writer, not the typesetter: the next line's first word would have fitted
+    # on it, or, in justified text, it ends well short of the edge after a sentence
+    broken = _would_fit(line, edge.right - before.x1) or (
+        ended and edge.justified and before.x1 < edge.right - 4 * line.size)
+    if abs(line.size - before.size) > 0.6 or (line.bold != before.bold and (ended or broken)):
         return False  # a heading and the text under it (a bold phrase inside a paragraph is no heading)
     step = line.y0 - before.y0
     usual = spacing.get(round(line.size * 2) / 2, 1.2 * line.size)
@@ -253,9 +269,7 @@ def _continues(group: list[Line], line: Line, spacing: dict[float, float], right
         return False  # indented: a new paragraph's first line (a list item's own text is indented under its marker)
     if line.x1 < before.x0 or line.x0 > before.x1:
         return False  # not under it at all
-    # a paragraph's last line ends short of the column's edge, after its last sentence, or so short that the next
-    # line's first word would have fitted on it: the break was the writer's, not the typesetter's
-    return not (ended and before.x1 < right - 4 * line.size or _would_fit(line, right - before.x1))
+    return not broken  # a paragraph's last line
 
 
 def _would_fit(line: Line, room: float) -> bool:
@@ -266,7 +280,7 @@ def _would_fit(line: Line, room: float) -> bool:
         return False
     first = text[0] if CJK_START.match(text) else text.split(" ", 1)[0]
     width = (line.x1 - line.x0) / len(line.text)
-    return room > (len(first) + 1.5) * width
+    return room > (len(first) + 2) * width  # a space, and a character's width to spare: widths are estimated
 
 
 def _carries_on(group: list[Line], following: list[Line]) -> bool:
@@ -274,7 +288,7 @@ def _carries_on(group: list[Line], following: list[Line]) -> bool:
     off at the bottom of the one before?"""
     before, line = group[-1], following[0]
     return (not before.row and not line.row and abs(line.size - before.size) <= 0.6
-            and not before.text.rstrip().endswith(SENTENCE_END) and line.text.lstrip()[:1].islower())
+            and not SENTENCE_END.search(before.text) and line.text.lstrip()[:1].islower())
 
 
 def _starts_item(text: str) -> bool:
