@@ -280,7 +280,8 @@ def _would_fit(line: Line, room: float) -> bool:
         return False
     first = text[0] if CJK_START.match(text) else text.split(" ", 1)[0]
     width = (line.x1 - line.x0) / len(line.text)
-    return room > (len(first) + 2) * width  # a space, and a character's width to spare: widths are estimated
+    # a space, and a quarter to spare: the width is the line's average, and a word of capitals and m's is wider
+    return room > (len(first) + 1) * width * 1.25
 
 
 def _carries_on(group: list[Line], following: list[Line]) -> bool:
