@@ -143,16 +143,17 @@ def _metadata(document) -> tuple[dict[str, str], str]:
     Whatever is malformed is ignored."""
     info = document.metadata or {}
     xmp = document.get_xml_metadata() or ""
-    found = {key: (pattern.search(xmp) or [None, ""]) for key, pattern in XMP.items()}
-    title = (info.get("title") or "").strip() or _group(found["title"])
-    author = (info.get("author") or "").strip() or _group(found["publisher"])
+    found = {key: _first_group(pattern.search(xmp)) for key, pattern in XMP.items()}
+    title = (info.get("title") or "").strip() or found["title"]
+    author = (info.get("author") or "").strip() or found["publisher"]
     metadata = {"title": title if not NOT_A_TITLE.match(title) else "", "publisher": author}
-    created = _date(info.get("creationDate") or "") or _date(_group(found["created"]).replace("-", ""))
+    created = _date(info.get("creationDate") or "") or _date(found["created"].replace("-", ""))
     return {key: value for key, value in metadata.items() if value}, created
 
 
-def _group(match) -> str:
-    return next((group for group in match.groups() if group), "").strip() if hasattr(match, "groups") else ""
+def _first_group(match: re.Match | None) -> str:
+    """The first group a pattern matched, stripped; "" where it did not match."""
+    return next((group for group in match.groups() if group), "").strip() if match else ""
 
 
 def _date(value: str) -> str:
